@@ -1,0 +1,1 @@
+"""The async core of newsdigest: sources, ingestion, the article store, the service, delivery."""
