@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, TypeVar
 
 from digests.headline import extract_heading
 from digests.quotes import Quote, extract_quotes, select_key_quotes
 from digests.summary import extract_summary
-from digests.text import Span, clean_text, split_sentences
+from digests.text import CleanText, Span, clean_text, split_sentences
+
+_log = logging.getLogger(__name__)
+_T = TypeVar("_T")
+_FALLBACK_SUMMARY_SENTENCES = 3
+_TRAILING_PUNCTUATION = " .!?…:;,\"”’'»"
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,18 +41,90 @@ def build_digest(
     published: datetime | None = None,
 ) -> Digest:
     """Build the digest of one article; any input gives a valid Digest."""
-    heading = extract_heading(text, title)
-    cleaned = clean_text(heading.body)
-    sentences = split_sentences(cleaned.text, cleaned.paragraphs)
-    quotes = extract_quotes(cleaned.text, cleaned.paragraphs)
-    summary = extract_summary(cleaned.text, sentences, headline=heading.headline)
+    try:
+        return _compose(str(text or ""), title=title, url=url, published=published)
+    except Exception:  # a bug in one step must not cost the caller the whole article
+        _log.exception("build_digest failed; returning the cleaned text only")
+        return Digest("", "", _safe_clean(text), (), (), (), url=url, published=published)
+
+
+def _compose(
+    text: str, *, title: str | None, url: str | None, published: datetime | None
+) -> Digest:
+    heading = extract_heading(clean_text(text), title if isinstance(title, str) else None)
+    body = heading.body
+    sentences = _summary_candidates(body, (heading.headline, heading.standfirst))
+    quotes: tuple[Quote, ...] = _attempt(lambda: extract_quotes(body.text, body.paragraphs), ())
+    summary: tuple[Span, ...] = _attempt(
+        lambda: extract_summary(body.text, sentences, headline=heading.headline),
+        sentences[:_FALLBACK_SUMMARY_SENTENCES],
+    )
     return Digest(
         headline=heading.headline,
         standfirst=heading.standfirst,
-        text=cleaned.text,
+        text=body.text,
         summary=summary,
         quotes=quotes,
-        key_quotes=select_key_quotes(quotes),
+        key_quotes=_attempt(lambda: select_key_quotes(quotes), quotes[:0]),
         url=url,
         published=published,
     )
+
+
+def _attempt(step: Callable[[], _T], fallback: _T) -> _T:
+    """Run one step; a bug in it costs that part of the digest only, never the whole article."""
+    try:
+        return step()
+    except Exception:
+        _log.exception("digest step failed; using its fallback")
+        return fallback
+
+
+def _summary_candidates(body: CleanText, heading: tuple[str, ...]) -> tuple[Span, ...]:
+    """Body sentences, without any that repeats the headline or the standfirst."""
+    sentences = split_sentences(body.text, body.paragraphs)
+    repeated = {_comparable(line) for line in heading if line}
+    if not repeated:
+        return sentences
+    return tuple(s for s in sentences if _comparable(s.text) not in repeated)
+
+
+def _comparable(line: str) -> str:
+    return " ".join(line.casefold().split()).strip(_TRAILING_PUNCTUATION)
+
+
+def _safe_clean(text: object) -> str:
+    try:
+        return clean_text(str(text or "")).text
+    except Exception:
+        _log.exception("clean_text failed")
+        return ""
+
+
+def digest_to_dict(digest: Digest) -> dict[str, Any]:
+    """The digest as JSON-ready data, the shape `newsdigest digest --format json` prints."""
+    return {
+        "headline": digest.headline,
+        "standfirst": digest.standfirst,
+        "text": digest.text,
+        "summary": [_span_to_dict(s) for s in digest.summary],
+        "quotes": [quote_to_dict(q) for q in digest.quotes],
+        "key_quotes": [quote_to_dict(q) for q in digest.key_quotes],
+    }
+
+
+def quote_to_dict(quote: Quote) -> dict[str, Any]:
+    """One quote as JSON-ready data; `speaker_mention` is null when nobody is credited."""
+    mention = quote.speaker_mention
+    return {
+        "text": quote.text,
+        "start": quote.start,
+        "end": quote.end,
+        "speaker": quote.speaker,
+        "speaker_mention": _span_to_dict(mention) if mention is not None else None,
+        "cue": quote.cue,
+    }
+
+
+def _span_to_dict(span: Span) -> dict[str, Any]:
+    return {"text": span.text, "start": span.start, "end": span.end}
