@@ -12,8 +12,14 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     digest = commands.add_parser("digest", help="print the digest of one article")
     digest.add_argument("source", nargs="?", help="a file, a URL, or - for standard input")
-    digest.add_argument("--format", choices=["text", "json", "jsonl"], default="text")
-    digest.add_argument("--input", help="a JSONL file of articles (batch mode)")
+    digest.add_argument(
+        "--format",
+        choices=["text", "json", "jsonl"],
+        help="text for a person (default), json, or jsonl (the default with --input)",
+    )
+    digest.add_argument(
+        "--input", help='a JSONL file of articles {"id", "text", "title"?}, or - (batch mode)'
+    )
     run = commands.add_parser("run", help="run the bot")
     run.add_argument("--config", help="a TOML config file")
     migrate = commands.add_parser("migrate", help="upgrade the database schema")

@@ -50,11 +50,12 @@ _BLOCK_TAG = re.compile(
 )
 _ANY_TAG = re.compile(r"<(?:[a-zA-Z][\w-]{0,20}|/[a-zA-Z][\w-]{0,20})(?:\s[^<>]{0,2000})?/?>")
 _COMMENT = re.compile(r"<!--[^<>]{0,2000}-->")
-_LINE_BREAK = re.compile(r"\r\n?|[\u2028\u2029\x85]")
+_LINE_BREAK = re.compile(r"[\r\u2028\u2029\x85]\n?")
 _INVISIBLE = re.compile(r"[\x00-\x08\x0e-\x1f\x7f\u00ad\u200b-\u200d\u2060\ufeff]")
 # Punctuation glued to a quote mark: `was “mentioned”Stoltenberg`, `history.’It`, `said“We`.
-_GLUED_AFTER_CLOSE = re.compile(r"”(?=[^\W_])|(?<=[.,!?])’(?=[^\W_])(?!s\b)")
-_GLUED_BEFORE_OPEN = re.compile(r"(?<=[\w,.:;!?])“")
+# Each pattern starts with its quote mark (a look-behind after it) so the scan stays fast.
+_GLUED_AFTER_CLOSE = re.compile(r"”(?=[^\W_])|’(?<=[.,!?]’)(?=[^\W_])(?!s\b)")
+_GLUED_BEFORE_OPEN = re.compile(r"“(?<=[\w,.:;!?]“)")
 _DATELINE = re.compile(
     r"(?i)^(?:[A-Z][\w .,'’/-]{0,40}?\s?)?\(\s?(?:cnn|reuters|ap|afp|upi|bloomberg|ap photo)\s?\)"
     r"\s?(?:--|[-—–:])\s?"
@@ -62,7 +63,7 @@ _DATELINE = re.compile(
 _DATELINE_PARAGRAPHS = 3
 
 # Sentence boundaries: final punctuation, closing quotes or brackets, a space, the next word.
-_BOUNDARY = re.compile(r"(\.{2,}|…|[.!?]+)([\"”’'»)\]]*) (?=(\S{1,24}))")
+_BOUNDARY = re.compile(r"([.!?…]+)([\"”’'»)\]]*) (?=(\S{1,24}))")
 _HAS_WORD = re.compile(r"[^\W_]")
 _CAPITALIZED_START = re.compile(r"[.!?][\"”’']? [\"“‘']?[A-Z]")
 _OPENING = "\"“‘'«([{"
@@ -133,10 +134,10 @@ def _is_sentence_end(text: str, match: re.Match[str], lookback: int, lowercase: 
     first = following[:1]
     if not first:
         return True
-    if punct != ".":
-        if punct[0] == "." or punct == "…":
-            return first.isupper() or (first.isdigit() and not lowercase)
+    if "?" in punct or "!" in punct:
         return not first.islower() or (lowercase and not closer)
+    if punct != ".":  # an ellipsis ends a sentence only before a capital
+        return first.isupper() or (first.isdigit() and not lowercase)
     return _is_period_end(word, closer, following, lowercase)
 
 
@@ -157,14 +158,16 @@ def _is_period_end(word: str, closer: str, following: str, lowercase: bool) -> b
 
 
 def _normalize(raw: str) -> str:
-    text = _LINE_BREAK.sub("\n", raw)
+    text = _LINE_BREAK.sub("\n", raw) if "\r" in raw or not raw.isascii() else raw
     if "<" in text and _HTML_TAG_HINT.search(text):
         text = _strip_html(text)
     if "&" in text:
         text = html.unescape(text)
+    text = _INVISIBLE.sub("", text)
+    if text.isascii():  # nothing below can match ASCII text
+        return text
     if not unicodedata.is_normalized("NFC", text):
         text = unicodedata.normalize("NFC", text)
-    text = _INVISIBLE.sub("", text)
     text = _GLUED_AFTER_CLOSE.sub(r"\g<0> ", text)
     return _GLUED_BEFORE_OPEN.sub(" “", text)
 
