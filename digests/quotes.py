@@ -56,7 +56,7 @@ def extract_quotes(text: str, paragraphs: Sequence[Span]) -> tuple[Quote, ...]:
     attributions = attribute_quotes(text, paragraphs, spans)
     quotes = []
     for span, credit in zip(spans, attributions, strict=True):
-        if credit.cue is None and _is_scare_quote(text, span):
+        if credit.cue is None and credit.mention is None and _is_phrase(text, span):
             continue
         quotes.append(_quote(text, span, credit))
     return tuple(quotes)
@@ -92,30 +92,41 @@ def find_quoted_spans(text: str, paragraphs: Sequence[Span]) -> list[QuotedSpan]
 
 def _pair_marks(text: str, para: Span, index: int, left_open: bool) -> list[QuotedSpan]:
     found: list[QuotedSpan] = []
-    opened: int | None = None
-    opens_para = True
+    opener = ""
+    opened = -1
     for match in _MARK.finditer(text, para.start, para.end):
         pos, mark = match.start(), match.group()
-        if opened is not None and mark != "“":
-            found.append(_span(text, opened, pos, index, left_open and opens_para, closed=True))
-            opened, opens_para = None, False
-        elif mark != "”":
-            if opened is not None:  # a new opening mark ends an unclosed quote
-                found.append(_span(text, opened, pos, index, left_open and opens_para, False))
-                opens_para = False
-            opens_para = opens_para and not text[para.start : pos].strip()
+        if not opener:
+            if mark != "”":
+                opener, opened = mark, pos + 1
+            continue
+        if _closes(text, pos, mark, opener):
+            found.append(_span(text, para, opened, pos, index, left_open, closed=True))
+            opener = ""
+        elif mark == "“" and opener == "“":  # a new opening mark ends an unclosed quote
+            found.append(_span(text, para, opened, pos, index, left_open, closed=False))
             opened = pos + 1
-        else:
-            opens_para = False
-    if opened is not None:
+    if opener:
         end = _trim_end(text, para)
-        found.append(_span(text, opened, end, index, left_open and opens_para, closed=False))
+        found.append(_span(text, para, opened, end, index, left_open, closed=False))
     return found
 
 
+def _closes(text: str, pos: int, mark: str, opener: str) -> bool:
+    """Whether `mark` closes a quote opened by `opener`; the other kind nests inside it."""
+    if mark == opener == '"' or (mark == "”" and opener == "“"):
+        return True
+    if opener == '"':
+        return False
+    # A mistyped closing mark (“…“ or “…"): glued to a word, not to the next one.
+    after = text[pos + 1 : pos + 2]
+    return not text[pos - 1 : pos].isspace() and not after.isalnum()
+
+
 def _span(
-    text: str, opened: int, closed_at: int, index: int, continues: bool, closed: bool
+    text: str, para: Span, opened: int, closed_at: int, index: int, left_open: bool, closed: bool
 ) -> QuotedSpan:
+    continues = left_open and not text[para.start : opened - 1].strip()
     start, end = opened, closed_at
     while start < end and text[start].isspace():
         start += 1
@@ -132,7 +143,7 @@ def _trim_end(text: str, para: Span) -> int:
     return end
 
 
-def _is_scare_quote(text: str, span: QuotedSpan) -> bool:
+def _is_phrase(text: str, span: QuotedSpan) -> bool:
     return len(_WORD.findall(text, span.start, span.end)) <= _SCARE_MAX_WORDS
 
 

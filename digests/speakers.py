@@ -12,6 +12,7 @@ no more accurate here.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -24,32 +25,29 @@ if TYPE_CHECKING:
     from digests.quotes import QuotedSpan
 
 
+# Speech verbs; forms that are mostly nouns in news copy ("a call", "his remarks") are left out.
 _CUE_WORDS = (
     "say said says saying tell told tells telling add added adds adding write wrote writes "
-    "writing tweet tweeted tweets tweeting ask asked asks asking explain explained explains "
-    "explaining state stated states note noted notes noting continue continued continues "
-    "reply replied replies replying respond responded responds responding declare declared "
-    "declares argue argued argues arguing insist insisted insists admit admitted admits warn "
-    "warned warns warning announce announced announces recall recalled recalls recalling "
-    "acknowledge acknowledged acknowledges claim claimed claims claiming conclude concluded "
-    "concludes remark remarked remarks observe observed observes suggest suggested suggests "
-    "concede conceded concedes counter countered counters joke joked jokes joking quip quipped "
-    "quips shout shouted shouts yell yelled yells predict predicted predicts promise promised "
-    "promises pledge pledged pledges vow vowed vows complain complained complains boast "
-    "boasted boasts caution cautioned cautions emphasize emphasized emphasizes stress stressed "
-    "stresses post posted posts report reported reports testify testified testifies urge urged "
-    "urges agree agreed agrees mused recount recounted recounts call called calls calling "
-    "describe described describes describing read reads chant chanted chants accuse accused "
-    "accuses accusing cite cited cites citing assure assured assures contend contended "
-    "contends maintain maintained maintains assert asserted asserts exclaimed demand demanded "
-    "demands wonder wondered wonders lament lamented laments confirm confirmed confirms "
-    "proclaim proclaimed proclaims brag bragged brags tout touted touts opine opined opines "
-    "retort retorted answered answer answers reiterate reiterated reiterates repeat repeated "
-    "repeats email emailed emails text texted whispered screamed interjected blasted slammed "
-    "mocked charged quoted quotes referring referred described dubbed labeled branded"
+    "writing tweeted tweets tweeting ask asked asks asking explain explained explains "
+    "explaining stated noted notes noting continued continues replied replies replying "
+    "responded responds responding declare declared declares argue argued argues arguing insist "
+    "insisted insists admit admitted admits warn warned warns warning announced announces "
+    "recalled recalls recalling acknowledge acknowledged acknowledges claimed claims claiming "
+    "concluded concludes remarked observed observes suggested suggests concede conceded concedes "
+    "countered joked jokes joking quipped quips shouted yelled predict predicted predicts "
+    "promised pledged vowed vows complained complains boasted boasts cautioned emphasized "
+    "emphasizes stressed posted reported reports testified testifies urged urges agree agreed "
+    "agrees mused recounted recounts called calls calling described describes describing reads "
+    "chanted accused accuses accusing cited cites citing assured assures contended contends "
+    "maintained maintains asserted asserts exclaimed demanded wondered wonders lamented laments "
+    "confirmed confirms proclaimed proclaims bragged brags touted touts opined opines retorted "
+    "answered reiterated reiterates repeated emailed texted whispered screamed interjected "
+    "blasted slammed mocked charged quoted referring referred dubbed labeled branded remarking "
+    "declaring stating insisting suggesting blamed praised criticized thanked questioned vented "
+    "indicated implied alleged fumed barked denounced dismissed mocks thinks thought pressed"
 )
 _CUE = re.compile(
-    r"\b(?:[Aa]ccording to|pointed out|points out|went on|put it|"
+    r"\b(?:[Aa]ccording to|pointed out|points out|went on|puts? it|shot back|fired back|"
     + "|".join(sorted(set(_CUE_WORDS.split()), key=len, reverse=True))
     + r")\b"
 )
@@ -58,6 +56,7 @@ _SENTENCE_END = re.compile(
     r"(?<![A-Z])(?<!Mr)(?<!Ms)(?<!Dr)(?<!Jr)(?<!St)(?<!Mrs)(?<!Sen)(?<!Rep)(?<!Gov)(?<!Gen)"
     r"[.!?][\"”’)]*\s+(?=[\"“‘(]?[A-Z0-9])"
 )
+_MARK_RE = re.compile(r"[“”\"]")
 _AFTER_OK_END = frozenset(",?!—–-…:;")
 _SKIP = word_set(
     "has had have also later then once previously recently further again would will could "
@@ -73,6 +72,21 @@ _FORWARD_STOP = word_set(
     "in on at during while when who which that after before as to with from about and but "
     "because since if than"
 )
+_INTRO = word_set(
+    "in on at after before during while when since as but and so yet still now then however "
+    "meanwhile later earlier yesterday today last speaking asked in addition instead though "
+    "although if because for with without despite from by under over"
+)
+_OPENERS = word_set("That This There It What Such Even Only Here Asked Like Unlike Under")
+_OPENERS_LOWER = frozenset(w.lower() for w in _OPENERS) - {"it"}
+_TIME = word_set(
+    "monday tuesday wednesday thursday friday saturday sunday january february march april may "
+    "june july august september october november december jan. feb. aug. sept. oct. nov. dec. "
+    "night morning afternoon evening today yesterday tonight week weekend month year"
+)
+_TIME_PREPOSITIONS = word_set("on in at during last this early late next")
+_NOT_NAMES = _INTRO | _OPENERS_LOWER | _TIME
+_PREPOSITIONS = word_set("for of in at from with on")
 _PARTICLES = word_set("de la van von der al bin da du di le of")
 _REACH = 220
 _AFTER_REACH = 12
@@ -125,7 +139,7 @@ def _after_quote(text: str, span: QuotedSpan, limit: int) -> Attribution:
         inside_end in _AFTER_OK_END
         or gap[:2].lstrip()[:1].islower()
         or gap.lstrip()[:1] in ",—–"
-        or _short_clause(gap)
+        or _short_clause(text, lo, hi)
     ):
         return NO_ATTRIBUTION
     cue = _CUE.search(text, lo, hi)
@@ -138,27 +152,66 @@ def _after_quote(text: str, span: QuotedSpan, limit: int) -> Attribution:
     return Attribution(None, mention, cue.group()) if mention else NO_ATTRIBUTION
 
 
-def _short_clause(gap: str) -> bool:
-    return len(gap.split()) <= 8 and bool(_CUE.search(gap))
+def _short_clause(text: str, lo: int, hi: int) -> bool:
+    """`“….” Trump said.`: a whole sentence that is only a speaker and a cue."""
+    gap = text[lo:hi].strip()
+    return gap[-1:] in ".!?" and len(gap.split()) <= 6 and bool(_CUE.search(gap))
 
 
 def _before_quote(text: str, lo: int, hi: int) -> Attribution:
     lo = _sentence_start_before(text, lo, hi)
-    cues = list(_CUE.finditer(text, lo, hi))
-    for cue in reversed(cues):
+    cues = [c for c in _CUE.finditer(text, lo, hi) if not _is_noun_use(text, lo, c)]
+    for cue in cues:
         word = cue.group()
         if word.lower() == "according to":
             mention = _walk_forward(text, cue.end(), hi)
-        elif word.endswith("ing"):
-            continue  # a participle's subject is the main clause's: look further back
+        elif word.endswith("ing"):  # `Ryan saying`; after a comma, the main clause's subject
+            mention = _adjacent_subject(text, lo, cue.start())
         else:
             mention = _walk_back(text, lo, cue.start())
         if mention is not None:
-            return Attribution(None, mention, cues[-1].group())
-    if text[lo:hi].rstrip().endswith(":") and not cues:
-        mention = _walk_forward(text, lo, hi)
-        return Attribution(None, mention, ":") if mention else NO_ATTRIBUTION
-    return NO_ATTRIBUTION
+            return Attribution(None, mention, word)
+    subject = _sentence_subject(text, lo, hi)
+    if subject is None:
+        return NO_ATTRIBUTION
+    return Attribution(None, subject, cues[0].group() if cues else None)
+
+
+def _adjacent_subject(text: str, lo: int, hi: int) -> Span | None:
+    previous = _TOKEN.findall(text, max(lo, hi - 40), hi)
+    if not previous or not (previous[-1][0].isupper() or previous[-1].lower() in PRONOUNS):
+        return None
+    return _walk_back(text, lo, hi)
+
+
+def _is_noun_use(text: str, lo: int, cue: re.Match[str]) -> bool:
+    """`his promise`, `Rubio's claim`, `the call`: the cue word is a noun here."""
+    previous = _TOKEN.findall(text, max(lo, cue.start() - 30), cue.start())
+    if not previous:
+        return False
+    word = previous[-1]
+    return word.lower() in _DETERMINERS or word.endswith(("’s", "'s", "s’"))
+
+
+def _sentence_subject(text: str, lo: int, hi: int) -> Span | None:
+    """The subject of a sentence with a partial quote: `Comey indicated that … “…”`."""
+    tokens = list(_TOKEN.finditer(text, lo, min(hi, lo + _REACH)))
+    if not tokens:
+        return None
+    start = 0
+    opener = tokens[0].group()
+    if opener.lower() in _INTRO or opener.endswith(("ly", "ing")) or opener in _OPENERS:
+        commas = [k for k, t in enumerate(tokens[:20]) if t.group() == ","]
+        if not commas:
+            return None
+        start = commas[0] + 1
+    if start >= len(tokens):
+        return None
+    mention = _walk_forward(text, tokens[start].start(), hi)
+    if mention is None:
+        return None
+    following = _TOKEN.search(text, mention.end, hi)
+    return mention if following and following.group().islower() else None
 
 
 def _sentence_start_before(text: str, lo: int, hi: int) -> int:
@@ -176,21 +229,37 @@ def _sentence_end_after(text: str, lo: int, hi: int) -> int:
 
 def _walk_back(text: str, lo: int, hi: int) -> Span | None:
     tokens = list(_TOKEN.finditer(text, lo, hi))
-    i = len(tokens) - 1
-    while i >= 0 and _skippable(tokens[i].group()):
-        if tokens[i].group().lower() in _PASSIVE:
-            return None
-        i -= 1
-    if i >= 0 and tokens[i].group() == ",":
-        i = _skip_apposition(tokens, i)
+    i = _skip_aside(tokens, _skip_adverbials(tokens, len(tokens) - 1))
     if i < 0:
         return None
     word = tokens[i].group()
     if word.lower() in PRONOUNS:
         return _span(text, tokens[i].start(), tokens[i].end())
-    if word[0].isupper():
-        return _name_back(text, tokens, i)
-    return _noun_phrase_back(text, tokens, i)
+    first = _name_back(tokens, i) if word[0].isupper() else _noun_phrase_back(tokens, i)
+    while first is not None and first < i and tokens[first].group().lower() in _NOT_NAMES:
+        first += 1  # `When Trump`, `As Sen. Cruz`
+    if first is None or tokens[first].group().lower() in _NOT_NAMES:
+        return None
+    if first >= 2 and tokens[first - 1].group() in _PREPOSITIONS:
+        first = _noun_phrase_back(tokens, first - 2) or first  # `a spokesman for Trump`
+    return _span(text, tokens[first].start(), tokens[i].end())
+
+
+def _skip_adverbials(tokens: list[re.Match[str]], i: int) -> int:
+    """Step back over `has also`, `on Friday`, `Tuesday night`; -1 for a passive `was called`."""
+    while i >= 0:
+        word = tokens[i].group()
+        if word.lower() in _PASSIVE:
+            return -1
+        if word.lower() in _TIME or word[0].isdigit():
+            i -= 1
+            if i >= 0 and tokens[i].group().lower() in _TIME_PREPOSITIONS:
+                i -= 1
+        elif _skippable(word):
+            i -= 1
+        else:
+            break
+    return i
 
 
 def _skippable(word: str) -> bool:
@@ -200,14 +269,20 @@ def _skippable(word: str) -> bool:
     )
 
 
-def _skip_apposition(tokens: list[re.Match[str]], i: int) -> int:
-    for j in range(i - 1, max(-1, i - 16), -1):
-        if tokens[j].group() == ",":
-            return j - 1
-    return -1
+def _skip_aside(tokens: list[re.Match[str]], i: int) -> int:
+    """Step back over `(R-Fla.)` and `, the party's nominee,` between a speaker and the cue."""
+    for closing, opening, reach in ((")", "(", 12), (",", ",", 30), ("—", "—", 30)):
+        if i >= 0 and tokens[i].group() == closing:
+            for j in range(i - 1, max(-1, i - reach), -1):
+                if tokens[j].group() == opening:
+                    i = j - 1
+                    break
+            else:
+                return -1
+    return i
 
 
-def _name_back(text: str, tokens: list[re.Match[str]], i: int) -> Span:
+def _name_back(tokens: list[re.Match[str]], i: int) -> int:
     first = i
     j = i - 1
     while j >= 0:
@@ -217,41 +292,61 @@ def _name_back(text: str, tokens: list[re.Match[str]], i: int) -> Span:
         elif not (word in _PARTICLES and j > 0 and tokens[j - 1].group()[0].isupper()):
             break
         j -= 1
-    return _span(text, tokens[first].start(), tokens[i].end())
+    return first
 
 
-def _noun_phrase_back(text: str, tokens: list[re.Match[str]], i: int) -> Span | None:
-    for j in range(i, max(-1, i - 6), -1):
+def _noun_phrase_back(tokens: list[re.Match[str]], i: int) -> int | None:
+    for j in range(i, max(-1, i - 10), -1):
         word = tokens[j].group()
         if not word[0].isalnum():
             break
         if word.lower() in _DETERMINERS:
-            return _span(text, tokens[j].start(), tokens[i].end())
+            return j
     word = tokens[i].group()
     if word.endswith("s") and word.islower() and len(word) > 3:
-        return _span(text, tokens[i].start(), tokens[i].end())
+        return i
     return None
 
 
 def _walk_forward(text: str, lo: int, hi: int) -> Span | None:
-    tokens = _TOKEN.finditer(text, lo, hi)
-    first = next(tokens, None)
-    if first is None or not first.group()[0].isalpha():
+    tokens = list(itertools.islice(_TOKEN.finditer(text, lo, hi), 10))
+    if not tokens or not tokens[0].group()[0].isalpha():
         return None
-    word = first.group()
+    word = tokens[0].group()
     if word.lower() in PRONOUNS:
-        return _span(text, first.start(), first.end())
-    if not (word[0].isupper() or word.lower() in _DETERMINERS):
-        return None
-    end = first.end()
-    for count, token in enumerate(tokens):
-        word = token.group()
-        if not word[0].isalnum() or word.lower() in _FORWARD_STOP or count > 5:
+        return _span(text, tokens[0].start(), tokens[0].end())
+    if word[0].isupper():
+        return _name_forward(text, tokens, 0)
+    if word.lower() in _DETERMINERS:
+        return _noun_phrase_forward(text, tokens)
+    for k, token in enumerate(tokens[1:5], start=1):  # `said election lawyer Joe Birkenstock`
+        if token.group()[0].isupper():
+            return _name_forward(text, tokens, k, tokens[0].start())
+        if not token.group().isalpha() or token.group() in _FORWARD_STOP:
             break
-        if first.group()[0].isupper() and not (word[0].isupper() or word in _PARTICLES):
+    return None
+
+
+def _name_forward(
+    text: str, tokens: list[re.Match[str]], k: int, start: int | None = None
+) -> Span:
+    end = tokens[k].end()
+    for token in tokens[k + 1 :]:
+        word = token.group()
+        if not (word[0].isupper() or word in _PARTICLES):
             break
         end = token.end()
-    return _span(text, first.start(), end)
+    return _span(text, tokens[k].start() if start is None else start, end)
+
+
+def _noun_phrase_forward(text: str, tokens: list[re.Match[str]]) -> Span:
+    end = tokens[0].end()
+    for token in tokens[1:7]:
+        word = token.group()
+        if not word[0].isalnum() or word.lower() in _FORWARD_STOP:
+            break
+        end = token.end()
+    return _span(text, tokens[0].start(), end)
 
 
 def _span(text: str, start: int, end: int) -> Span:
@@ -294,9 +389,28 @@ def _from_previous_paragraph(
         lead_in = _before_quote(text, max(prev.start, prev.end - _REACH), prev.end)
         if lead_in is not NO_ATTRIBUTION:
             return lead_in
+    tail = _paraphrase_tail(text, prev)
+    if tail is not NO_ATTRIBUTION:
+        return tail
     if i > 0 and spans[i - 1].paragraph == index - 1:
         return found[i - 1]
     return NO_ATTRIBUTION
+
+
+def _paraphrase_tail(text: str, para: Span) -> Attribution:
+    """`…, Jones said.` closing a paragraph: the quote opening the next one is his."""
+    end = para.end
+    comma = text.rfind(",", max(para.start, end - 80), end)
+    if comma < 0 or text[end - 1 : end] != "." or _MARK_RE.search(text, comma, end):
+        return NO_ATTRIBUTION
+    cue = _CUE.search(text, comma, end)
+    if cue is None:
+        return NO_ATTRIBUTION
+    if text[comma + 1 : cue.start()].strip():
+        mention = _walk_back(text, comma + 1, cue.start())
+    else:
+        mention = _walk_forward(text, cue.end(), end)
+    return Attribution(None, mention, cue.group()) if mention else NO_ATTRIBUTION
 
 
 def _resolved(credit: Attribution, names: NameIndex) -> Attribution:
