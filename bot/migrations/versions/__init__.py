@@ -1,0 +1,1 @@
+"""The migration scripts, oldest first (a package so the wheel ships them)."""

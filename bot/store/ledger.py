@@ -1,0 +1,303 @@
+"""The delivery ledger: one row per (subscription, local date), planned, claimed, finished.
+
+- `plan_deliveries` inserts the due rows with `INSERT ... ON CONFLICT DO NOTHING` on
+  UNIQUE(subscription_id, period) and advances each subscription to its next local date, so a
+  planner run twice (or by two processes) plans each period once. Only the latest missed period
+  of a subscription is recorded: pending if it fell due within the catch-up window, else skipped.
+- `claim_deliveries` moves pending rows to `sending` with a lease and commits before returning,
+  so the claim survives a crash during the send; on PostgreSQL the candidate rows are locked with
+  `FOR UPDATE SKIP LOCKED` so concurrent senders get disjoint rows; on SQLite the write
+  transaction's `BEGIN IMMEDIATE` serializes claimers.
+- A lease that expires while its row is still `sending` becomes `unknown`: the message may have
+  arrived, and resending could double it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.chats import ChatRef, Platform
+from bot.models import Delivery, DeliveryStatus
+from bot.store.base import StoreBase, chunks
+from bot.store.schedule import due_time, latest_period_due, next_due
+from bot.store.schema import chats, deliveries, subscriptions
+
+_FINISHED = (DeliveryStatus.SENT, DeliveryStatus.FAILED, DeliveryStatus.UNKNOWN)
+_PLAN_BATCH = 2000
+
+
+class DeliveryLedger(StoreBase):
+    """Planning, claiming and settling deliveries."""
+
+    async def plan_deliveries(self, now: datetime, *, catch_up_hours: float = 6.0) -> int:
+        """Insert the deliveries that are due; return how many pending rows were added."""
+        planned = 0
+        while True:
+            async with self.writing() as conn:
+                due = await self._due_subscriptions(conn, now)
+                if not due:
+                    return planned
+                rows, advances = _plan_rows(due, now, timedelta(hours=catch_up_hours))
+                planned += await self._insert_planned(conn, rows)
+                await conn.execute(
+                    update(subscriptions)
+                    .where(subscriptions.c.id == bindparam("sid"))
+                    .values(next_due_at=bindparam("next_due_at")),
+                    advances,
+                )
+
+    async def _due_subscriptions(self, conn: AsyncConnection, now: datetime) -> list[Any]:
+        query = (
+            select(subscriptions.c.id, subscriptions.c.next_due_at, chats.c.at, chats.c.tz)
+            .join(chats, chats.c.id == subscriptions.c.chat_row_id)
+            .where(subscriptions.c.paused.is_(False), subscriptions.c.next_due_at <= now)
+            .order_by(subscriptions.c.id)
+            .limit(_PLAN_BATCH)
+            .with_for_update(of=subscriptions, skip_locked=True)
+        )
+        return list((await conn.execute(query)).mappings().all())
+
+    async def _insert_planned(self, conn: AsyncConnection, rows: list[dict[str, Any]]) -> int:
+        statement = self.insert_ignoring_conflicts(deliveries).returning(deliveries.c.status)
+        planned = 0
+        for batch in chunks(rows):
+            result = await conn.execute(statement, list(batch))
+            planned += sum(1 for (status,) in result if status == DeliveryStatus.PENDING)
+        return planned
+
+    async def claim_deliveries(
+        self,
+        now: datetime,
+        limit: int,
+        lease_seconds: float,
+        platform: Platform | None = None,
+    ) -> list[Delivery]:
+        """Claim up to `limit` pending deliveries for sending; the claim is committed."""
+        candidates = (
+            select(deliveries.c.id)
+            .where(deliveries.c.status == DeliveryStatus.PENDING, deliveries.c.not_before <= now)
+            .order_by(deliveries.c.not_before, deliveries.c.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        if platform is not None:
+            candidates = candidates.where(
+                deliveries.c.subscription_id.in_(_subscriptions_on(platform))
+            )
+        claim = (
+            update(deliveries)
+            .where(deliveries.c.id.in_(candidates.scalar_subquery()))
+            .values(
+                status=DeliveryStatus.SENDING,
+                lease_until=now + timedelta(seconds=lease_seconds),
+                attempts=deliveries.c.attempts + 1,
+                updated_at=now,
+            )
+            .returning(deliveries.c.id)
+        )
+        async with self.writing() as conn:
+            ids = [row[0] for row in await conn.execute(claim)]
+            return await _load_deliveries(conn, ids)
+
+    async def get_delivery(self, delivery_id: int) -> Delivery | None:
+        """One delivery, or None."""
+        async with self.reading() as conn:
+            found = await _load_deliveries(conn, [delivery_id])
+        return found[0] if found else None
+
+    async def set_delivery_payload(
+        self, delivery_id: int, payload: Mapping[str, Any], *, digest_until: datetime
+    ) -> Mapping[str, Any]:
+        """Store the period's digest once; return the stored one (an earlier one wins)."""
+        async with self.writing() as conn:
+            await conn.execute(
+                update(deliveries)
+                .where(deliveries.c.id == delivery_id, deliveries.c.payload.is_(None))
+                .values(payload=dict(payload), digest_until=digest_until)
+            )
+            stored = await conn.scalar(
+                select(deliveries.c.payload).where(deliveries.c.id == delivery_id)
+            )
+        return dict(stored or payload)
+
+    async def finish_delivery(
+        self, delivery_id: int, message_id: str, *, now: datetime | None = None
+    ) -> None:
+        """The platform answered with a message id: sent; the chat's digest window moves on."""
+        async with self.writing() as conn:
+            row = (
+                await conn.execute(
+                    update(deliveries)
+                    .where(deliveries.c.id == delivery_id)
+                    .values(
+                        status=DeliveryStatus.SENT,
+                        platform_message_id=message_id,
+                        lease_until=None,
+                        error=None,
+                        updated_at=now or deliveries.c.updated_at,
+                    )
+                    .returning(deliveries.c.subscription_id, deliveries.c.digest_until)
+                )
+            ).first()
+            if row is not None and row.digest_until is not None:
+                await _move_digest_window(conn, row.subscription_id, row.digest_until)
+
+    async def retry_delivery(
+        self, delivery_id: int, not_before: datetime, *, error: str | None = None
+    ) -> None:
+        """Nothing was delivered: back to pending, not before `not_before`."""
+        await self._settle(
+            delivery_id,
+            status=DeliveryStatus.PENDING,
+            not_before=not_before,
+            error=error,
+            updated_at=not_before,
+        )
+
+    async def fail_delivery(
+        self, delivery_id: int, error: str, pause_subscription: bool, *, now: datetime
+    ) -> None:
+        """A permanent failure: never retried; the subscription is paused if asked."""
+        async with self.writing() as conn:
+            subscription_id = await conn.scalar(
+                update(deliveries)
+                .where(deliveries.c.id == delivery_id)
+                .values(
+                    status=DeliveryStatus.FAILED, error=error, lease_until=None, updated_at=now
+                )
+                .returning(deliveries.c.subscription_id)
+            )
+            if pause_subscription and subscription_id is not None:
+                await conn.execute(
+                    update(subscriptions)
+                    .where(subscriptions.c.id == subscription_id)
+                    .values(paused=True, paused_reason=error)
+                )
+
+    async def mark_delivery_unknown(self, delivery_id: int, error: str, *, now: datetime) -> None:
+        """The send may have arrived (timeout after sending): never resend it."""
+        await self._settle(delivery_id, status=DeliveryStatus.UNKNOWN, error=error, updated_at=now)
+
+    async def _settle(self, delivery_id: int, **values: Any) -> None:
+        async with self.writing() as conn:
+            await conn.execute(
+                update(deliveries)
+                .where(deliveries.c.id == delivery_id)
+                .values(lease_until=None, **values)
+            )
+
+    async def expire_leases(self, now: datetime) -> int:
+        """Deliveries whose lease ran out mid-send become unknown; return how many."""
+        async with self.writing() as conn:
+            result = await conn.execute(
+                update(deliveries)
+                .where(
+                    deliveries.c.status == DeliveryStatus.SENDING, deliveries.c.lease_until < now
+                )
+                .values(status=DeliveryStatus.UNKNOWN, error="lease expired during the send")
+                .returning(deliveries.c.id)
+            )
+            return len(result.all())
+
+    async def prune_deliveries(self, before: datetime) -> int:
+        """Delete settled ledger rows created before `before`; return how many."""
+        async with self.writing() as conn:
+            result = await conn.execute(
+                delete(deliveries)
+                .where(
+                    deliveries.c.created_at < before,
+                    deliveries.c.status.in_([*_FINISHED, DeliveryStatus.SKIPPED]),
+                )
+                .returning(deliveries.c.id)
+            )
+            return len(result.all())
+
+    async def deliveries_of(self, ref: ChatRef) -> list[Delivery]:
+        """Every ledger row of a chat's subscription, oldest period first."""
+        query = (
+            select(deliveries.c.id)
+            .join(subscriptions, subscriptions.c.id == deliveries.c.subscription_id)
+            .join(chats, chats.c.id == subscriptions.c.chat_row_id)
+            .where(chats.c.platform == ref.platform.value, chats.c.chat_id == ref.chat_id)
+            .order_by(deliveries.c.period)
+        )
+        async with self.reading() as conn:
+            ids = [row[0] for row in await conn.execute(query)]
+            return await _load_deliveries(conn, ids)
+
+
+def _plan_rows(
+    due: Sequence[Any], now: datetime, catch_up: timedelta
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    rows, advances = [], []
+    for sub in due:
+        period = latest_period_due(now, sub["at"], sub["tz"])
+        due_at = due_time(period, sub["at"], sub["tz"])
+        late = now - due_at > catch_up
+        rows.append(
+            {
+                "subscription_id": sub["id"],
+                "period": period,
+                "due_at": due_at,
+                "status": DeliveryStatus.SKIPPED if late else DeliveryStatus.PENDING,
+                "attempts": 0,
+                "not_before": due_at,
+                "created_at": now,
+                "updated_at": now,
+            }
+        )
+        advances.append({"sid": sub["id"], "next_due_at": next_due(period, sub["at"], sub["tz"])})
+    return rows, advances
+
+
+def _subscriptions_on(platform: Platform) -> Any:
+    return (
+        select(subscriptions.c.id)
+        .join(chats, chats.c.id == subscriptions.c.chat_row_id)
+        .where(chats.c.platform == platform.value)
+    )
+
+
+async def _move_digest_window(
+    conn: AsyncConnection, subscription_id: int, until: datetime
+) -> None:
+    chat_row_id = select(subscriptions.c.chat_row_id).where(subscriptions.c.id == subscription_id)
+    await conn.execute(
+        update(chats)
+        .where(chats.c.id.in_(chat_row_id.scalar_subquery()))
+        .values(last_digest_at=until)
+    )
+
+
+async def _load_deliveries(conn: AsyncConnection, ids: Sequence[int]) -> list[Delivery]:
+    if not ids:
+        return []
+    query = (
+        select(deliveries, chats.c.platform, chats.c.chat_id)
+        .join(subscriptions, subscriptions.c.id == deliveries.c.subscription_id)
+        .join(chats, chats.c.id == subscriptions.c.chat_row_id)
+        .where(deliveries.c.id.in_(list(ids)))
+        .order_by(deliveries.c.id)
+    )
+    return [_delivery(row) for row in (await conn.execute(query)).mappings()]
+
+
+def _delivery(row: Any) -> Delivery:
+    return Delivery(
+        id=row["id"],
+        subscription_id=row["subscription_id"],
+        chat=ChatRef(Platform(row["platform"]), row["chat_id"]),
+        period=row["period"],
+        status=DeliveryStatus(row["status"]),
+        attempts=row["attempts"],
+        not_before=row["not_before"],
+        lease_until=row["lease_until"],
+        platform_message_id=row["platform_message_id"],
+        error=row["error"],
+        payload=row["payload"],
+    )

@@ -1,0 +1,82 @@
+"""Test databases: a SQLite file in tmp_path, or a fresh PostgreSQL schema per test.
+
+PostgreSQL comes from NEWSDIGEST_TEST_POSTGRES_URL (default: the local server's `test` database).
+When it is unreachable the PostgreSQL cases are skipped, unless CI is set: then they fail.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from bot.migrations import upgrade_schema
+from bot.store import Store, open_store
+
+POSTGRES_URL = os.environ.get(
+    "NEWSDIGEST_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+)
+BACKENDS = [
+    pytest.param("sqlite", id="sqlite"),
+    pytest.param("postgresql", id="postgresql", marks=pytest.mark.postgres),
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Database:
+    """Where a test's database is, and how to connect to it."""
+
+    backend: str
+    url: str
+    connect_args: dict[str, Any] = field(default_factory=dict)
+
+    @asynccontextmanager
+    async def store(self) -> AsyncIterator[Store]:
+        """An open store on this database."""
+        async with open_store(self.url, connect_args=self.connect_args) as store:
+            yield store
+
+    async def upgrade(self) -> None:
+        """Bring the schema to head."""
+        await upgrade_schema(self.url, connect_args=self.connect_args)
+
+
+@asynccontextmanager
+async def database(backend: str, tmp_path: Path) -> AsyncIterator[Database]:
+    """An empty database (no schema yet) for one test."""
+    if backend == "sqlite":
+        yield Database("sqlite", f"sqlite+aiosqlite:///{tmp_path / 'news.db'}")
+        return
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_async_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    try:
+        async with admin.connect() as conn:
+            await conn.execute(text(f"CREATE SCHEMA {schema}"))
+    except OSError as exc:
+        await admin.dispose()
+        if os.environ.get("CI"):
+            raise
+        pytest.skip(f"PostgreSQL unreachable: {exc}")
+    try:
+        yield Database("postgresql", POSTGRES_URL, {"server_settings": {"search_path": schema}})
+    finally:
+        async with admin.connect() as conn:
+            await conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        await admin.dispose()
+
+
+@asynccontextmanager
+async def migrated_store(backend: str, tmp_path: Path) -> AsyncIterator[Store]:
+    """A store on a fresh, migrated database."""
+    async with database(backend, tmp_path) as db:
+        await db.upgrade()
+        async with db.store() as store:
+            yield store
