@@ -1,0 +1,91 @@
+"""HTML fragments to plain text, keeping paragraph breaks; and <link rel="alternate"> discovery.
+
+Feed entries carry small HTML fragments that feedparser has already sanitized; all they need is
+their text with one paragraph per line, which the digest engine relies on. trafilatura's
+html2txt joins everything into one line and its extractors expect whole pages, so this is the
+stdlib's html.parser with a list of block elements: small, fast and dependency-free.
+"""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+from urllib.parse import urljoin
+
+_BLOCKS = frozenset(
+    {
+        *("address", "article", "aside", "blockquote", "br", "dd", "div", "dl", "dt"),
+        *("figcaption", "figure", "footer", "h1", "h2", "h3", "h4", "h5", "h6", "header"),
+        *("hr", "li", "main", "nav", "ol", "p", "pre", "section", "table", "td", "th", "tr"),
+        "ul",
+    }
+)
+_SKIPPED = frozenset({"script", "style", "template", "noscript", "head", "title"})
+_SPACES = re.compile(r"[ \t\r\f\v\u00a0]+")
+FEED_TYPES = frozenset({"application/rss+xml", "application/atom+xml", "application/rdf+xml"})
+
+
+class _TextCollector(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._skipping = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in _SKIPPED:
+            self._skipping += 1
+        elif tag in _BLOCKS:
+            self.parts.append("\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in _SKIPPED:
+            self._skipping = max(0, self._skipping - 1)
+        elif tag in _BLOCKS:
+            self.parts.append("\n")
+
+    def handle_data(self, data: str) -> None:
+        if not self._skipping:
+            self.parts.append(data)
+
+
+def extract_text(fragment: str) -> str:
+    """Return the text of an HTML fragment, one paragraph per line; plain text passes through."""
+    if "<" not in fragment and "&" not in fragment:
+        return _tidy(fragment)
+    collector = _TextCollector()
+    collector.feed(fragment)
+    collector.close()
+    return _tidy("".join(collector.parts))
+
+
+def _tidy(text: str) -> str:
+    lines = (_SPACES.sub(" ", line).strip() for line in text.splitlines())
+    return "\n".join(line for line in lines if line)
+
+
+class _FeedLinkCollector(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.base: str | None = None
+        self.links: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = {name: value or "" for name, value in attrs}
+        if tag == "base" and self.base is None and values.get("href"):
+            self.base = values["href"]
+        if tag != "link" or not values.get("href"):
+            return
+        rel = values.get("rel", "").lower().split()
+        media = values.get("type", "").split(";", 1)[0].strip().lower()
+        if "alternate" in rel and media in FEED_TYPES:
+            self.links.append(values["href"].strip())
+
+
+def extract_feed_links(page: str, *, url: str) -> tuple[str, ...]:
+    """Absolute URLs of the RSS/Atom feeds a page announces with <link rel="alternate">."""
+    collector = _FeedLinkCollector()
+    collector.feed(page)
+    collector.close()
+    base = urljoin(url, collector.base) if collector.base else url
+    found = (urljoin(base, link) for link in collector.links)
+    return tuple(dict.fromkeys(link for link in found if link.startswith(("http:", "https:"))))
