@@ -1,0 +1,113 @@
+"""DiscordPublisher: scheduled digests posted to channels over REST alone, errors translated.
+
+It needs only a logged-in discord.Client (`login()` called, `connect()` not), so a worker process
+delivers digests without a gateway connection; `rest_client` opens one.
+
+discord.py retries 429s (and 500/502/504) itself; what still fails is translated here, at the
+edge, into the core's delivery errors, so the core never sees a discord.HTTPException:
+403 (e.g. 50001 Missing Access) and 404 (10003 Unknown Channel) are permanent: the core pauses
+that channel's subscription. 5xx, a rate limit too long to wait out and a refused connection are
+retryable. Once one message of a several-message digest is out, any failure is ambiguous: a
+retry would post the first messages twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import aiohttp
+import discord
+
+from adapters.discord.endpoints import discord_endpoints
+from adapters.discord.render import DiscordMessage, render_plain, render_reply
+from bot.chats import ChatRef, Platform
+from bot.config import DiscordConfig
+from bot.errors import (
+    AmbiguousDeliveryError,
+    DeliveryError,
+    PermanentDeliveryError,
+    RetryableDeliveryError,
+)
+from bot.replies import Reply
+
+log = logging.getLogger(__name__)
+
+NO_MENTIONS = discord.AllowedMentions.none()
+
+
+@asynccontextmanager
+async def rest_client(config: DiscordConfig) -> AsyncIterator[discord.Client]:
+    """A discord.Client logged in over REST, never connected to the gateway."""
+    with discord_endpoints(config):
+        async with discord.Client(intents=discord.Intents.none()) as client:
+            await client.login(config.token)
+            yield client
+
+
+class DiscordPublisher:
+    """Sends replies to Discord channels (the ChatRef's chat_id is the channel id)."""
+
+    platform = Platform.DISCORD
+
+    def __init__(self, client: discord.Client) -> None:
+        self._client = client
+
+    async def publish(self, chat: ChatRef, reply: Reply) -> str:
+        """Post `reply` to the channel, in as many messages as needed; return the first's id."""
+        channel = self._client.get_partial_messageable(int(chat.chat_id))
+        messages = render_reply(reply)
+        try:
+            first = await _send(channel, messages[0])
+        except _RejectedMessageError:
+            log.warning("Discord refused the embeds for channel %s: sending text", chat.chat_id)
+            messages = render_plain(reply)
+            first = await _send(channel, messages[0])
+        for number, message in enumerate(messages[1:], start=1):
+            try:
+                await _send(channel, message)
+            except PermanentDeliveryError:
+                raise
+            except DeliveryError as exc:
+                raise AmbiguousDeliveryError(
+                    f"{number} of {len(messages)} messages posted, then: {exc}"
+                ) from exc
+        return first
+
+
+async def _send(channel: discord.PartialMessageable, message: DiscordMessage) -> str:
+    try:
+        sent = await channel.send(
+            content=message.content or None,
+            embeds=list(message.embeds),
+            allowed_mentions=NO_MENTIONS,
+        )
+    except (discord.DiscordException, aiohttp.ClientError, TimeoutError) as exc:
+        raise translate_error(exc) from exc
+    return str(sent.id)
+
+
+def translate_error(exc: BaseException) -> DeliveryError:
+    """The core's delivery error for a discord.py or aiohttp failure of one send."""
+    if isinstance(exc, discord.Forbidden | discord.NotFound):
+        return PermanentDeliveryError(f"Discord {exc.status} ({exc.code}): {exc.text}")
+    if isinstance(exc, discord.RateLimited):
+        return RetryableDeliveryError("Discord rate limit", exc.retry_after)
+    if isinstance(exc, discord.DiscordServerError):
+        return RetryableDeliveryError(f"Discord {exc.status}: {exc.text}", 30.0)
+    if isinstance(exc, discord.HTTPException) and exc.status == 429:
+        # A 429 without Discord's headers: Cloudflare's ban, measured in minutes.
+        return RetryableDeliveryError("Discord refused the connection (Cloudflare)", 600.0)
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        return RetryableDeliveryError(f"cannot connect to Discord: {exc}", 5.0)
+    if isinstance(exc, discord.HTTPException):
+        return _RejectedMessageError(f"Discord {exc.status} ({exc.code}): {exc.text}")
+    if isinstance(exc, aiohttp.ClientError | TimeoutError):
+        return AmbiguousDeliveryError(f"Discord did not answer: {exc!r}")
+    return DeliveryError(f"Discord send failed: {exc!r}")
+
+
+class _RejectedMessageError(DeliveryError):
+    """Discord refused the message itself (4xx, e.g. 50035): nothing was posted; resending the
+    same message cannot help, so the core gets the base DeliveryError."""
