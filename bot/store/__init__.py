@@ -18,7 +18,7 @@ from bot.store.articles import ArticleQueries, KnownArticle, SavedArticle
 from bot.store.chats import ChatQueries
 from bot.store.engine import create_engine
 from bot.store.ledger import DeliveryLedger
-from bot.store.schema import articles, chats, deliveries, sources, stories, subscriptions
+from bot.store import schema
 from bot.store.sources import SourceQueries
 
 __all__ = ["KnownArticle", "SavedArticle", "Store", "open_store"]
@@ -30,14 +30,15 @@ class Store(SourceQueries, ArticleQueries, ChatQueries, DeliveryLedger):
     async def stats(self) -> Stats:
         """Counts of sources, articles, stories, chats, subscriptions and deliveries."""
         count = func.count()
+        sources, articles, deliveries = schema.sources, schema.articles, schema.deliveries
         queries = {
             "sources": select(count).select_from(sources),
             "paused_sources": select(count).where(sources.c.paused.is_(True)),
             "failing_sources": select(count).where(sources.c.last_error.is_not(None)),
             "articles": select(count).select_from(articles),
-            "stories": select(count).select_from(stories),
-            "chats": select(count).select_from(chats),
-            "subscriptions": select(count).select_from(subscriptions),
+            "stories": select(count).select_from(schema.stories),
+            "chats": select(count).select_from(schema.chats),
+            "subscriptions": select(count).select_from(schema.subscriptions),
         }
         for name, status in (
             ("deliveries_sent", DeliveryStatus.SENT),

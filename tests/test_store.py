@@ -1,0 +1,320 @@
+"""One store suite, run against SQLite and PostgreSQL alike."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.chats import ChatRef, Platform
+from bot.models import DeliveryStatus, Filters, NewArticle, QuoteRow, SourceKind
+from bot.store import Store
+from bot.store.schedule import first_due_after
+from tests.stores import BACKENDS, migrated_store
+
+NOW = datetime(2026, 3, 20, 12, 0, tzinfo=UTC)
+CHAT = ChatRef(Platform.TELEGRAM, "42")
+
+
+@pytest.fixture(params=BACKENDS)
+async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
+    async with migrated_store(request.param, tmp_path) as opened:
+        yield opened
+
+
+async def _source(store: Store, url: str = "https://news.example/feed") -> int:
+    source = await store.add_source(
+        url=url,
+        kind=SourceKind.FEED,
+        title=url.split("/")[2],
+        interval_minutes=30,
+        added_by="admin",
+        now=NOW,
+    )
+    return source.id
+
+
+def _article(source_id: int, n: int, **changes: object) -> NewArticle:
+    values: dict[str, object] = {
+        "source_id": source_id,
+        "url": f"https://news.example/story-{n}?utm_source=x",
+        "canonical_url": f"https://news.example/story-{n}",
+        "guid": f"guid-{n}",
+        "headline": f"Harbour council votes on ferry plan {n}",
+        "text": f"The harbour council met on Tuesday about ferries. Story number {n}.",
+        "summary": ("The harbour council met on Tuesday about ferries.",),
+        "quotes": (
+            QuoteRow(text="We will keep the ferries running", speaker="Maria Lopez", is_key=True),
+            QuoteRow(text="unclear", speaker=None),
+        ),
+        "published": NOW - timedelta(hours=n),
+        "fetched_at": NOW + timedelta(minutes=n),
+        "content_hash": f"hash-{n}",
+    }
+    values.update(changes)
+    return NewArticle(**values)  # type: ignore[arg-type]
+
+
+async def test_sources_are_added_listed_and_due(store: Store) -> None:
+    first = await _source(store)
+    second = await _source(store, "https://other.example/rss")
+    assert [s.id for s in await store.due_sources(NOW)] == [first, second]
+    await store.record_fetch_success(
+        first, now=NOW, next_fetch_at=NOW + timedelta(minutes=30), etag='"v1"', last_modified=None
+    )
+    assert [s.id for s in await store.due_sources(NOW)] == [second]
+    await store.save_articles([_article(first, 1)], now=NOW)
+    listed = {s.id: s for s in await store.list_sources()}
+    assert listed[first].article_count == 1
+    assert listed[first].etag == '"v1"'
+    assert listed[second].article_count == 0
+    assert await store.remove_source(first)
+    assert not await store.remove_source(first)
+    assert await store.latest_articles(5) == []
+
+
+async def test_fetch_failures_keep_the_first_failure_time_and_can_pause(store: Store) -> None:
+    source_id = await _source(store)
+    later = NOW + timedelta(hours=1)
+    await store.record_fetch_failure(
+        source_id, now=NOW, error="HTTP 500", next_fetch_at=later, pause=False
+    )
+    await store.record_fetch_failure(
+        source_id, now=later, error="HTTP 502", next_fetch_at=later, pause=True
+    )
+    source = await store.get_source(source_id)
+    assert source is not None
+    assert (source.failing_since, source.last_error, source.failures) == (NOW, "HTTP 502", 2)
+    assert source.paused
+    assert await store.due_sources(later + timedelta(days=1)) == []
+
+
+async def test_articles_are_deduplicated_by_url_guid_and_content_hash(store: Store) -> None:
+    source_id = await _source(store)
+    saved = await store.save_articles([_article(source_id, 1), _article(source_id, 2)], now=NOW)
+    assert len(saved) == 2
+    duplicates = [
+        _article(source_id, 3, canonical_url="https://news.example/story-1"),
+        _article(source_id, 4, guid="guid-2"),
+        _article(source_id, 5, content_hash="hash-1"),
+    ]
+    assert await store.save_articles(duplicates, now=NOW) == []
+    known = await store.find_known_articles(
+        source_id, guids=["guid-2"], canonical_urls=[], content_hashes=["hash-1"]
+    )
+    assert sorted(k.canonical_url for k in known) == [
+        "https://news.example/story-1",
+        "https://news.example/story-2",
+    ]
+
+
+async def test_latest_is_newest_first_paged_and_by_source(store: Store) -> None:
+    one = await _source(store)
+    two = await _source(store, "https://other.example/rss")
+    await store.save_articles([_article(one, n) for n in range(1, 6)], now=NOW)
+    await store.save_articles([_article(two, 9)], now=NOW)
+    latest = await store.latest_articles(3)
+    assert [a.headline[-1] for a in latest] == ["9", "5", "4"]
+    assert [a.headline[-1] for a in await store.latest_articles(2, offset=3)] == ["3", "2"]
+    assert {a.source_id for a in await store.latest_articles(10, source_id=one)} == {one}
+    assert latest[0].key_quotes == (
+        QuoteRow(text="We will keep the ferries running", speaker="Maria Lopez", is_key=True),
+    )
+    assert latest[0].source_title == "other.example"
+
+
+async def test_full_text_search_covers_headlines_text_quotes_and_speakers(store: Store) -> None:
+    source_id = await _source(store)
+    await store.save_articles(
+        [
+            _article(source_id, 1),
+            _article(
+                source_id,
+                2,
+                headline="Snowstorm closes mountain passes",
+                text="Drivers waited for hours as ploughs cleared the roads.",
+                quotes=(QuoteRow(text="Stay at home tonight", speaker="Jonas Berg"),),
+            ),
+        ],
+        now=NOW,
+    )
+    assert [a.headline for a in await store.search_articles("snowstorm", 5)] == [
+        "Snowstorm closes mountain passes"
+    ]
+    assert len(await store.search_articles("ploughs", 5)) == 1
+    assert len(await store.search_articles("Berg", 5)) == 1
+    assert len(await store.search_articles("home tonight", 5)) == 1
+    assert await store.search_articles("volcano", 5) == []
+    assert await store.search_articles('"AND OR NOT(', 5) == []
+
+
+async def test_deleted_articles_leave_the_search_index(store: Store) -> None:
+    source_id = await _source(store)
+    await store.save_articles([_article(source_id, 1)], now=NOW)
+    await store.remove_source(source_id)
+    assert await store.search_articles("harbour", 5) == []
+
+
+async def test_near_duplicates_join_one_story_listing_every_source(store: Store) -> None:
+    one = await _source(store)
+    two = await _source(store, "https://wire.example/rss")
+    [first] = await store.save_articles([_article(one, 1)], now=NOW)
+    [second] = await store.save_articles(
+        [_article(two, 2)], now=NOW + timedelta(hours=1), join_story=[first.id]
+    )
+    assert second.story_id == first.story_id
+    assert await store.story_source_titles([first.story_id]) == {
+        first.story_id: ("news.example", "wire.example")
+    }
+    [lonely] = await store.save_articles([_article(one, 3)], now=NOW)
+    ranked = await store.story_ids_since(None, limit=10)
+    assert ranked[0] == (first.story_id, first.id, 2)
+    assert ranked[1][0] == lonely.story_id
+    assert await store.story_ids_since(NOW + timedelta(minutes=30), limit=10) == [ranked[0]]
+
+
+async def test_chats_settings_and_subscriptions(store: Store) -> None:
+    chat = await store.ensure_chat(CHAT, at="08:00", tz="UTC", now=NOW)
+    assert chat.filters == Filters()
+    again = await store.ensure_chat(CHAT, at="09:00", tz="Europe/Paris", now=NOW)
+    assert (again.id, again.at) == (chat.id, "08:00")
+    await store.update_chat(CHAT, tz="Europe/Berlin", filters=Filters(include=("ferry",)))
+    assert await store.get_subscription(CHAT) is None
+    await store.subscribe(CHAT, next_due_at=NOW, now=NOW)
+    subscription = await store.get_subscription(CHAT)
+    assert subscription is not None
+    assert (subscription.tz, subscription.filters.include) == ("Europe/Berlin", ("ferry",))
+    assert await store.unsubscribe(CHAT)
+    assert not await store.unsubscribe(CHAT)
+
+
+async def _subscribe(store: Store, chat: ChatRef, at: str, tz: str, now: datetime) -> None:
+    await store.ensure_chat(chat, at=at, tz=tz, now=now)
+    await store.subscribe(chat, next_due_at=first_due_after(now, at, tz), now=now)
+
+
+async def test_planning_is_idempotent(store: Store) -> None:
+    await _subscribe(store, CHAT, "08:00", "UTC", NOW)
+    due = datetime(2026, 3, 21, 8, 0, tzinfo=UTC)
+    assert await store.plan_deliveries(due - timedelta(seconds=1)) == 0
+    assert await store.plan_deliveries(due) == 1
+    assert await store.plan_deliveries(due) == 0
+    assert await store.plan_deliveries(due + timedelta(hours=3)) == 0
+    [delivery] = await store.deliveries_of(CHAT)
+    assert (delivery.period, delivery.status) == (date(2026, 3, 21), DeliveryStatus.PENDING)
+    subscription = await store.get_subscription(CHAT)
+    assert subscription is not None
+    assert subscription.next_due_at == due + timedelta(days=1)
+
+
+async def test_missed_periods_catch_up_once_within_the_window(store: Store) -> None:
+    await _subscribe(store, CHAT, "08:00", "UTC", NOW)
+    # Down from before the 21st's 08:00 until the 23rd at 13:00: only the 23rd is sent.
+    back = datetime(2026, 3, 23, 13, 0, tzinfo=UTC)
+    assert await store.plan_deliveries(back, catch_up_hours=6) == 1
+    assert [(d.period, d.status) for d in await store.deliveries_of(CHAT)] == [
+        (date(2026, 3, 23), DeliveryStatus.PENDING)
+    ]
+    # Down again over the 24th's 08:00 and back at 15:00: too late, skipped.
+    assert await store.plan_deliveries(datetime(2026, 3, 24, 15, 0, tzinfo=UTC)) == 0
+    assert (await store.deliveries_of(CHAT))[-1].status == DeliveryStatus.SKIPPED
+
+
+@pytest.mark.parametrize(
+    ("first_day", "expected_utc"),
+    [
+        # Spring forward: 02:30 does not exist on 29 March; it is read as 03:30 CEST.
+        (date(2026, 3, 28), ["01:30", "01:30", "00:30"]),
+        # Fall back: 02:30 happens twice on 25 October; the first (CEST) one is used.
+        (date(2026, 10, 24), ["00:30", "00:30", "01:30"]),
+    ],
+)
+async def test_one_digest_a_day_across_daylight_saving_changes(
+    store: Store, first_day: date, expected_utc: list[str]
+) -> None:
+    start = datetime.combine(first_day, datetime.min.time(), tzinfo=UTC) - timedelta(hours=3)
+    await _subscribe(store, CHAT, "02:30", "Europe/Berlin", start)
+    now = start
+    while now < start + timedelta(days=3):
+        await store.plan_deliveries(now)
+        now += timedelta(minutes=10)
+    rows = await store.deliveries_of(CHAT)
+    assert [d.period for d in rows] == [first_day + timedelta(days=i) for i in range(3)]
+    assert [d.not_before.strftime("%H:%M") for d in rows if d.not_before] == expected_utc
+
+
+async def test_claim_lease_finish_retry_fail_and_expire(store: Store) -> None:
+    chats = [ChatRef(Platform.TELEGRAM, str(i)) for i in range(4)]
+    for chat in chats:
+        await _subscribe(store, chat, "08:00", "UTC", NOW)
+    due = datetime(2026, 3, 21, 8, 0, tzinfo=UTC)
+    assert await store.plan_deliveries(due) == 4
+    claimed = await store.claim_deliveries(due, limit=10, lease_seconds=60)
+    assert [d.status for d in claimed] == [DeliveryStatus.SENDING] * 4
+    assert await store.claim_deliveries(due, limit=10, lease_seconds=60) == []
+    sent, retried, failed, lost = claimed
+    await store.finish_delivery(sent.id, "m-1", now=due)
+    await store.retry_delivery(retried.id, due + timedelta(seconds=30), error="429")
+    await store.fail_delivery(failed.id, "bot was blocked", True, now=due)
+    assert await store.claim_deliveries(due, limit=10, lease_seconds=60) == []
+    [again] = await store.claim_deliveries(due + timedelta(seconds=30), limit=10, lease_seconds=1)
+    assert (again.id, again.attempts) == (retried.id, 2)
+    assert await store.expire_leases(due + timedelta(minutes=5)) == 2
+    statuses = {d.id: (await store.get_delivery(d.id)) for d in claimed}
+    assert statuses[sent.id].status == DeliveryStatus.SENT  # type: ignore[union-attr]
+    assert statuses[sent.id].platform_message_id == "m-1"  # type: ignore[union-attr]
+    assert statuses[failed.id].status == DeliveryStatus.FAILED  # type: ignore[union-attr]
+    assert statuses[lost.id].status == DeliveryStatus.UNKNOWN  # type: ignore[union-attr]
+    assert statuses[retried.id].status == DeliveryStatus.UNKNOWN  # type: ignore[union-attr]
+    blocked = await store.get_subscription(failed.chat)
+    assert blocked is not None and blocked.paused
+    assert await store.plan_deliveries(due + timedelta(days=1)) == 3
+    assert await store.prune_deliveries(due + timedelta(days=1)) == 4
+
+
+async def test_claims_by_platform(store: Store) -> None:
+    discord_chat = ChatRef(Platform.DISCORD, "d-1")
+    await _subscribe(store, CHAT, "08:00", "UTC", NOW)
+    await _subscribe(store, discord_chat, "08:00", "UTC", NOW)
+    due = datetime(2026, 3, 21, 8, 0, tzinfo=UTC)
+    await store.plan_deliveries(due)
+    claimed = await store.claim_deliveries(due, 10, 60, platform=Platform.DISCORD)
+    assert [d.chat for d in claimed] == [discord_chat]
+
+
+async def test_the_payload_is_built_once_and_finishing_moves_the_digest_window(
+    store: Store,
+) -> None:
+    await _subscribe(store, CHAT, "08:00", "UTC", NOW)
+    due = datetime(2026, 3, 21, 8, 0, tzinfo=UTC)
+    await store.plan_deliveries(due)
+    [delivery] = await store.claim_deliveries(due, 1, 60)
+    first = await store.set_delivery_payload(delivery.id, {"stories": [1]}, digest_until=due)
+    second = await store.set_delivery_payload(delivery.id, {"stories": [2]}, digest_until=due)
+    assert first == second == {"stories": [1]}
+    await store.finish_delivery(delivery.id, "m-9", now=due)
+    chat = await store.get_chat(CHAT)
+    assert chat is not None and chat.last_digest_at == due
+
+
+@pytest.mark.postgres
+async def test_concurrent_claimers_get_disjoint_deliveries(tmp_path: Path) -> None:
+    async with migrated_store("postgresql", tmp_path) as store:
+        for i in range(60):
+            await _subscribe(store, ChatRef(Platform.TELEGRAM, str(i)), "08:00", "UTC", NOW)
+        due = datetime(2026, 3, 21, 8, 0, tzinfo=UTC)
+        assert await store.plan_deliveries(due) == 60
+        batches = await asyncio.gather(*(store.claim_deliveries(due, 7, 60) for _ in range(12)))
+        ids = [d.id for batch in batches for d in batch]
+        assert len(ids) == len(set(ids)) == 60
+
+
+async def test_stats_count_what_is_stored(store: Store) -> None:
+    source_id = await _source(store)
+    await store.save_articles([_article(source_id, 1)], now=NOW)
+    await _subscribe(store, CHAT, "08:00", "UTC", NOW)
+    stats = await store.stats()
+    assert (stats.sources, stats.articles, stats.stories, stats.subscriptions) == (1, 1, 1, 1)
