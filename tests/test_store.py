@@ -270,7 +270,8 @@ async def test_claim_lease_finish_retry_fail_and_expire(store: Store) -> None:
     assert statuses[lost.id].status == DeliveryStatus.UNKNOWN  # type: ignore[union-attr]
     assert statuses[retried.id].status == DeliveryStatus.UNKNOWN  # type: ignore[union-attr]
     blocked = await store.get_subscription(failed.chat)
-    assert blocked is not None and blocked.paused
+    assert blocked is not None
+    assert blocked.paused
     assert await store.plan_deliveries(due + timedelta(days=1)) == 3
     assert await store.prune_deliveries(due + timedelta(days=1)) == 4
 
@@ -297,7 +298,8 @@ async def test_the_payload_is_built_once_and_finishing_moves_the_digest_window(
     assert first == second == {"stories": [1]}
     await store.finish_delivery(delivery.id, "m-9", now=due)
     chat = await store.get_chat(CHAT)
-    assert chat is not None and chat.last_digest_at == due
+    assert chat is not None
+    assert chat.last_digest_at == due
 
 
 @pytest.mark.postgres

@@ -14,11 +14,11 @@ from typing import Any
 from sqlalchemy import func, select
 
 from bot.models import DeliveryStatus, Stats
+from bot.store import schema
 from bot.store.articles import ArticleQueries, KnownArticle, SavedArticle
 from bot.store.chats import ChatQueries
 from bot.store.engine import create_engine
 from bot.store.ledger import DeliveryLedger
-from bot.store import schema
 from bot.store.sources import SourceQueries
 
 __all__ = ["KnownArticle", "SavedArticle", "Store", "open_store"]
