@@ -130,6 +130,7 @@ def _is_sentence_end(text: str, match: re.Match[str], lookback: int, lowercase: 
     punct, closer, following = match.group(1, 2, 3)
     word_start = text.rfind(" ", lookback, match.start()) + 1 or lookback
     word = text[word_start : match.start()].lstrip(_OPENING)
+    quoted = following[0] in _OPENING
     following = following.lstrip(_OPENING)
     first = following[:1]
     if not first:
@@ -138,10 +139,11 @@ def _is_sentence_end(text: str, match: re.Match[str], lookback: int, lowercase: 
         return not first.islower() or (lowercase and not closer)
     if punct != ".":  # an ellipsis ends a sentence only before a capital
         return first.isupper() or (first.isdigit() and not lowercase)
-    return _is_period_end(word, closer, following, lowercase)
+    return _is_period_end(word, closer, following, lowercase) or (quoted and first.isupper())
 
 
 def _is_period_end(word: str, closer: str, following: str, lowercase: bool) -> bool:
+    """Whether a full stop after `word` ends the sentence, given the word that follows."""
     key = word.lower()
     first = following[0]
     if closer:
@@ -153,7 +155,9 @@ def _is_period_end(word: str, closer: str, following: str, lowercase: bool) -> b
     if len(word) == 1 and word.isalpha():
         return False
     if key in _SOMETIMES_FINAL or ("." in key and key.replace(".", "").isalpha()):
-        return first in _OPENING or following.rstrip(",.;:").lower() in _SENTENCE_STARTERS
+        if first.islower() and not lowercase:
+            return False
+        return following.rstrip(",.;:").lower() in _SENTENCE_STARTERS
     return lowercase or not first.islower()
 
 
