@@ -1,0 +1,105 @@
+"""Pace outgoing messages to stay under Telegram's flood limits.
+
+Telegram allows about 30 messages per second overall, one per second in a chat, and 20 per
+minute in a group. python-telegram-bot's AIORateLimiter covers the overall and the group limits
+but has no per-chat limit for private chats, and it paces with token buckets that let bursts
+through; a burst reaches the server spread by network jitter, which is what trips a sliding-window
+flood check. This pacer instead spaces sends evenly: each message gets a start time at least
+`1/30 s` after the previous one (times a small safety margin), at least a second after the
+previous message to the same chat, and within a 20-per-minute window for groups.
+
+Slots are handed out in call order without awaiting between the check and the booking, so no
+lock is needed for the overall spacing; a per-chat lock keeps one chat's messages in order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import deque
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+
+# Checking for idle chats costs a pass over all of them: only do it when there are many.
+_PRUNE_ABOVE = 20_000
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FloodLimits:
+    """Telegram's limits; `margin` stretches every interval a little to absorb jitter."""
+
+    per_second: float = 30.0
+    chat_interval: float = 1.0
+    group_per_minute: int = 20
+    margin: float = 0.02
+
+
+@dataclass(slots=True)
+class _ChatState:
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    last_sent: float = float("-inf")
+    recent: deque[float] = field(default_factory=deque)
+    users: int = 0
+
+
+class TelegramPacer:
+    """Hands out send times that keep every message within FloodLimits."""
+
+    def __init__(self, limits: FloodLimits | None = None) -> None:
+        self.limits = limits or FloodLimits()
+        self._next_free = float("-inf")
+        self._chats: dict[str, _ChatState] = {}
+        self._pruned_at = float("-inf")
+
+    @asynccontextmanager
+    async def slot(self, chat_id: str, *, is_group: bool) -> AsyncIterator[None]:
+        """Wait until a message to `chat_id` may be sent; hold the chat while it is sent."""
+        if len(self._chats) > _PRUNE_ABOVE and time.monotonic() > self._pruned_at + 10.0:
+            self._forget_quiet_chats()
+        state = self._chats.setdefault(chat_id, _ChatState())
+        state.users += 1
+        try:
+            async with state.lock:
+                await self._sleep_until(self._chat_ready_at(state, is_group=is_group))
+                await self._sleep_until(self._book_overall())
+                yield
+                self._record(state, is_group=is_group)
+        finally:
+            state.users -= 1
+
+    def _forget_quiet_chats(self) -> None:
+        """Drop chats idle for longer than any limit looks back, so memory stays bounded."""
+        self._pruned_at = time.monotonic()
+        horizon = self._pruned_at - 60.0 * (1.0 + self.limits.margin)
+        quiet = [c for c, s in self._chats.items() if not s.users and s.last_sent < horizon]
+        for chat_id in quiet:
+            del self._chats[chat_id]
+
+    def _chat_ready_at(self, state: _ChatState, *, is_group: bool) -> float:
+        stretch = 1.0 + self.limits.margin
+        ready = state.last_sent + self.limits.chat_interval * stretch
+        if is_group:
+            window = 60.0 * stretch
+            while state.recent and state.recent[0] <= time.monotonic() - window:
+                state.recent.popleft()
+            if len(state.recent) >= self.limits.group_per_minute:
+                ready = max(ready, state.recent[0] + window)
+        return ready
+
+    def _book_overall(self) -> float:
+        """Book the next overall slot; no await between reading and booking it."""
+        at = max(time.monotonic(), self._next_free)
+        self._next_free = at + (1.0 + self.limits.margin) / self.limits.per_second
+        return at
+
+    def _record(self, state: _ChatState, *, is_group: bool) -> None:
+        state.last_sent = time.monotonic()
+        if is_group:
+            state.recent.append(state.last_sent)
+
+    @staticmethod
+    async def _sleep_until(at: float) -> None:
+        delay = at - time.monotonic()
+        if delay > 0:
+            await asyncio.sleep(delay)

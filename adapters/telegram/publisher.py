@@ -1,0 +1,200 @@
+"""TelegramPublisher: send a Reply to a Telegram chat, paced, with Telegram's errors translated.
+
+The core only ever sees bot.errors: this module is the edge where telegram.error ends.
+- 429 (RetryAfter): wait `retry_after` and try again, a bounded number of times;
+- 403 (Forbidden: blocked, kicked, chat deleted) and 400 "chat not found": PermanentDeliveryError;
+- 400 "can't parse entities": the message is sent again as plain text, and logged;
+- ChatMigrated (a group became a supergroup): `on_chat_migrated(old, new)` is called so the core
+  can move the subscription, and the message goes to the new chat;
+- no connection, a pool timeout, a 5xx answer: nothing was delivered, RetryableDeliveryError;
+- a timeout or a dropped connection after the request was sent: AmbiguousDeliveryError.
+A reply of several messages that fails after its first message was delivered raises
+AmbiguousDeliveryError instead of RetryableDeliveryError: resending would double the first part.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import warnings
+from collections.abc import Awaitable, Callable
+
+import httpx
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
+from telegram.constants import ParseMode
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+    TimedOut,
+)
+
+from adapters.telegram.pacing import TelegramPacer
+from adapters.telegram.render import render_plain_fallback, render_reply
+from bot.chats import ChatRef, Platform
+from bot.errors import (
+    AmbiguousDeliveryError,
+    DeliveryError,
+    PermanentDeliveryError,
+    RetryableDeliveryError,
+)
+from bot.replies import Button, Reply
+
+log = logging.getLogger(__name__)
+
+ChatMigratedCallback = Callable[[ChatRef, ChatRef], Awaitable[None]]
+
+# Telegram limits callback data to 64 bytes; a longer button command cannot be offered.
+_CALLBACK_DATA_LIMIT = 64
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+
+
+class TelegramPublisher:
+    """Sends replies to Telegram chats through a python-telegram-bot Bot."""
+
+    platform = Platform.TELEGRAM
+
+    def __init__(
+        self,
+        bot: Bot,
+        *,
+        link_previews: bool = False,
+        pacer: TelegramPacer | None = None,
+        on_chat_migrated: ChatMigratedCallback | None = None,
+        max_attempts: int = 4,
+        max_retry_after: float = 60.0,
+    ) -> None:
+        self.bot = bot
+        self.pacer = pacer
+        self._previews = LinkPreviewOptions(is_disabled=not link_previews)
+        self._on_chat_migrated = on_chat_migrated
+        self._max_attempts = max_attempts
+        self._max_retry_after = max_retry_after
+
+    async def publish(self, chat: ChatRef, reply: Reply) -> str:
+        """Send `reply` to `chat` as one or more messages; return the first message's id."""
+        messages = render_reply(reply)
+        if not messages:
+            raise ValueError("an empty reply cannot be sent")
+        markup = build_keyboard(reply.buttons)
+        first_id = ""
+        for index, text in enumerate(messages):
+            is_last = index == len(messages) - 1
+            try:
+                chat, message_id = await self._send(chat, text, markup if is_last else None)
+            except RetryableDeliveryError as exc:
+                if not first_id:
+                    raise
+                raise AmbiguousDeliveryError(f"partly delivered: {exc}") from exc
+            first_id = first_id or message_id
+        return first_id
+
+    async def _send(
+        self, chat: ChatRef, text: str, markup: InlineKeyboardMarkup | None
+    ) -> tuple[ChatRef, str]:
+        """Send one HTML message, following migrations and plain-text fallbacks."""
+        html_mode = True
+        for attempt in range(1, self._max_attempts + 1):
+            try:
+                if html_mode:
+                    return chat, await self._send_once(chat, text, markup, html_mode=True)
+                return chat, await self._send_plain(chat, text, markup)
+            except RetryAfter as exc:
+                await self._wait_out(exc, chat, attempt)
+            except ChatMigrated as exc:
+                chat = await self._follow_migration(chat, exc.new_chat_id)
+            except BadRequest as exc:
+                if not html_mode or "can't parse entities" not in exc.message.lower():
+                    raise translate_error(exc) from exc
+                log.warning("Telegram rejected our HTML for chat %s (%s)", chat.chat_id, exc)
+                html_mode = False
+            except TelegramError as exc:
+                raise translate_error(exc) from exc
+        raise RetryableDeliveryError(f"still rate limited after {self._max_attempts} attempts")
+
+    async def _send_plain(
+        self, chat: ChatRef, text: str, markup: InlineKeyboardMarkup | None
+    ) -> str:
+        """The fallback: the message's text without formatting, cut again if links made it long."""
+        *pieces, last = render_plain_fallback(text)
+        first_id = ""
+        for piece in pieces:
+            first_id = first_id or await self._send_once(chat, piece, None, html_mode=False)
+        last_id = await self._send_once(chat, last, markup, html_mode=False)
+        return first_id or last_id
+
+    async def _send_once(
+        self, chat: ChatRef, text: str, markup: InlineKeyboardMarkup | None, *, html_mode: bool
+    ) -> str:
+        chat_id = int(chat.chat_id) if chat.chat_id.lstrip("-").isdigit() else chat.chat_id
+        parse_mode = ParseMode.HTML if html_mode else None
+        if self.pacer is None:
+            message = await self.bot.send_message(
+                chat_id, text, parse_mode, reply_markup=markup, link_preview_options=self._previews
+            )
+            return str(message.message_id)
+        async with self.pacer.slot(chat.chat_id, is_group=chat.chat_id.startswith("-")):
+            message = await self.bot.send_message(
+                chat_id, text, parse_mode, reply_markup=markup, link_preview_options=self._previews
+            )
+        return str(message.message_id)
+
+    async def _wait_out(self, exc: RetryAfter, chat: ChatRef, attempt: int) -> None:
+        delay = retry_after_seconds(exc)
+        if attempt >= self._max_attempts or delay > self._max_retry_after:
+            raise RetryableDeliveryError("rate limited by Telegram", retry_after=delay) from exc
+        log.info("Telegram asked to wait %.1f s before writing to chat %s", delay, chat.chat_id)
+        await asyncio.sleep(delay)
+
+    async def _follow_migration(self, chat: ChatRef, new_chat_id: int) -> ChatRef:
+        new_chat = ChatRef(Platform.TELEGRAM, str(new_chat_id))
+        log.info("chat %s moved to %s", chat.chat_id, new_chat.chat_id)
+        if self._on_chat_migrated is not None:
+            await self._on_chat_migrated(chat, new_chat)
+        return new_chat
+
+
+def build_keyboard(buttons: tuple[Button, ...]) -> InlineKeyboardMarkup | None:
+    """One row of inline buttons whose callback data is the command each button runs."""
+    fitting = [b for b in buttons if len(b.command.encode()) <= _CALLBACK_DATA_LIMIT]
+    if len(fitting) < len(buttons):
+        log.warning("dropped buttons whose command is over %d bytes", _CALLBACK_DATA_LIMIT)
+    if not fitting:
+        return None
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(b.label, callback_data=b.command) for b in fitting]]
+    )
+
+
+def retry_after_seconds(exc: RetryAfter) -> float:
+    """RetryAfter's wait in seconds, whether PTB gives it as int or timedelta."""
+    with warnings.catch_warnings():
+        # PTB 22 warns that `retry_after` becomes a timedelta; both forms are handled here.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        value = exc.retry_after
+    return value.total_seconds() if isinstance(value, dt.timedelta) else float(value)
+
+
+def translate_error(exc: TelegramError) -> DeliveryError:
+    """The core's delivery error for a python-telegram-bot error (not 429 or migration)."""
+    reason = f"Telegram: {exc.message}"
+    if isinstance(exc, Forbidden):
+        return PermanentDeliveryError(reason)
+    if isinstance(exc, BadRequest):
+        # A 400 is a refusal: nothing was delivered, and the same request would be refused
+        # again, so the chat is treated as unreachable until an admin looks at it.
+        return PermanentDeliveryError(reason)
+    if isinstance(exc, TimedOut):
+        if isinstance(exc.__cause__, _NOT_SENT):
+            return RetryableDeliveryError(reason)
+        return AmbiguousDeliveryError(reason)
+    if isinstance(exc, NetworkError) and isinstance(exc.__cause__, httpx.HTTPError):
+        if isinstance(exc.__cause__, _NOT_SENT):
+            return RetryableDeliveryError(reason)
+        return AmbiguousDeliveryError(reason)
+    # A 5xx answer or any other refusal the server answered: nothing was delivered.
+    return RetryableDeliveryError(reason)
