@@ -1,8 +1,8 @@
 """The command set, the same on every platform: parsing, validation, permissions and help texts.
 
 Adapters turn a platform event into command text ("/latest 5 bbc") and a Caller, call
-`CommandRouter.handle`, and render the Reply it returns. Discord builds its slash commands and
-Telegram its command menu from COMMANDS.
+`CommandRouter.handle` (in bot/router.py), and render the Reply it returns. Discord builds its
+slash commands and Telegram its command menu from COMMANDS.
 """
 
 from __future__ import annotations
@@ -96,3 +96,6 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec(name="export", description="Export the sources as OPML (admins)", admin_only=True),
     CommandSpec(name="stats", description="Bot statistics (admins)", admin_only=True),
 )
+
+
+SPECS: dict[str, CommandSpec] = {spec.name: spec for spec in COMMANDS}
