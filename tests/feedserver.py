@@ -98,7 +98,7 @@ class FeedServer:
         self.routes[path] = Route(status=status, headers={"Location": location})
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
-        path = request.path_qs if request.query_string else request.path
+        path = request.path
         self.requests[path] += 1
         self.last_headers[path] = dict(request.headers)
         route = self.routes.get(path)

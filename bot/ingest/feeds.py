@@ -122,7 +122,8 @@ def _first_words(text: str) -> str:
 
 def _published(raw: Any) -> datetime | None:
     for key in ("published_parsed", "updated_parsed", "created_parsed"):
-        stamp: time.struct_time | None = raw.get(key)
+        # dict.get, not FeedParserDict's: that maps a missing key to another, with a warning.
+        stamp: time.struct_time | None = dict.get(raw, key)
         if stamp is not None:
             try:
                 return datetime(*stamp[:6], tzinfo=UTC)
