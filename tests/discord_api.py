@@ -72,7 +72,12 @@ class CommandHidden(AssertionError):
 
 
 class DiscordStandIn:
-    """The stand-in server; use `async with DiscordStandIn() as discord_api:`."""
+    """The stand-in server; use `async with DiscordStandIn() as discord_api:`.
+
+    `channel_failures[channel] = status` makes every post to that channel fail (403 Missing
+    Access, 404 Unknown Channel, or a 5xx); `fail_after[channel] = (n, status)` after n posts;
+    `rate_limits[channel] = n` answers the next n posts with a 429.
+    """
 
     def __init__(self, *, token: str = "test-token", ack_deadline: float = 3.0) -> None:
         self.token = token
@@ -86,6 +91,7 @@ class DiscordStandIn:
         self.identifies = 0
         self.resumes = 0
         self.channel_failures: dict[int, int] = {}
+        self.fail_after: dict[int, tuple[int, int]] = {}
         self.rate_limits: dict[int, int] = {}
         self.rate_limited = 0
         self._sessions: dict[str, list[web.WebSocketResponse]] = {}
@@ -120,6 +126,7 @@ class DiscordStandIn:
                 await socket.close()
         if self._runner is not None:
             await self._runner.cleanup()
+            self._runner = None
 
     def _routes(self) -> list[web.AbstractRouteDef]:
         api = "/api/v10"
@@ -262,10 +269,16 @@ class DiscordStandIn:
             self.rate_limits[channel_id] -= 1
             self.rate_limited += 1
             return _too_many_requests(0.05)
-        if status := self.channel_failures.get(channel_id):
+        if status := self._failure(channel_id):
             code, text = _CHANNEL_ERRORS.get(status, (0, "Server Error"))
             return _error(status, code, text)
         return await self._post(request, channel_id, "channel", None)
+
+    def _failure(self, channel_id: int) -> int:
+        posted, status = self.fail_after.get(channel_id, (0, 0))
+        if status and len(self.channel_messages(channel_id)) >= posted:
+            return status
+        return self.channel_failures.get(channel_id, 0)
 
     async def _post(
         self, request: web.Request, channel_id: int, kind: str, interaction_id: int | None

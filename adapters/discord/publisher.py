@@ -41,7 +41,7 @@ NO_MENTIONS = discord.AllowedMentions.none()
 async def rest_client(config: DiscordConfig) -> AsyncIterator[discord.Client]:
     """A discord.Client logged in over REST, never connected to the gateway."""
     with discord_endpoints(config):
-        async with discord.Client(intents=discord.Intents.none()) as client:
+        async with discord.Client(intents=discord.Intents(guilds=True)) as client:
             await client.login(config.token)
             yield client
 
@@ -99,13 +99,19 @@ def translate_error(exc: BaseException) -> DeliveryError:
     if isinstance(exc, discord.HTTPException) and exc.status == 429:
         # A 429 without Discord's headers: Cloudflare's ban, measured in minutes.
         return RetryableDeliveryError("Discord refused the connection (Cloudflare)", 600.0)
-    if isinstance(exc, aiohttp.ClientConnectorError):
+    if isinstance(exc, aiohttp.ClientConnectorError) or _unsent(exc):
         return RetryableDeliveryError(f"cannot connect to Discord: {exc}", 5.0)
     if isinstance(exc, discord.HTTPException):
         return _RejectedMessageError(f"Discord {exc.status} ({exc.code}): {exc.text}")
     if isinstance(exc, aiohttp.ClientError | TimeoutError):
         return AmbiguousDeliveryError(f"Discord did not answer: {exc!r}")
     return DeliveryError(f"Discord send failed: {exc!r}")
+
+
+def _unsent(exc: BaseException) -> bool:
+    # aiohttp's words when writing the request failed (e.g. a closed keep-alive connection):
+    # the request never reached Discord whole, so Discord cannot have acted on it.
+    return isinstance(exc, aiohttp.ClientOSError) and "Can not write request body" in str(exc)
 
 
 class _RejectedMessageError(DeliveryError):

@@ -1,0 +1,164 @@
+"""DiscordPublisher over REST alone against the Discord stand-in: fan-out, limits, errors."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import discord
+import pytest
+
+from adapters.discord.publisher import DiscordPublisher, rest_client
+from bot.chats import ChatRef, Platform
+from bot.config import DiscordConfig
+from bot.errors import (
+    AmbiguousDeliveryError,
+    PermanentDeliveryError,
+    RetryableDeliveryError,
+)
+from bot.replies import Heading, Link, Paragraph, Quote, Reply, Section, Text
+from tests.discord_api import DiscordStandIn
+from tests.discord_payloads import message_errors, next_snowflake
+
+
+@pytest.fixture
+async def discord_api() -> AsyncIterator[DiscordStandIn]:
+    async with DiscordStandIn() as api:
+        yield api
+        assert api.unknown_routes == []
+
+
+@pytest.fixture
+async def client(discord_api: DiscordStandIn) -> AsyncIterator[discord.Client]:
+    config = DiscordConfig(
+        api_base=discord_api.api_base + "/",
+        gateway_url=discord_api.gateway_url,
+        token=discord_api.token,
+    )
+    async with rest_client(config) as client:
+        yield client
+
+
+def _chat(channel_id: int) -> ChatRef:
+    return ChatRef(Platform.DISCORD, str(channel_id))
+
+
+def _digest(stories: int) -> Reply:
+    words = " ".join(f"word{i}" for i in range(250))
+    return Reply(
+        sections=tuple(
+            Section(
+                (
+                    Heading((Link(f"Story {n}", f"https://news.example/{n}"),)),
+                    Paragraph((Text(f"{words} @everyone"),)),
+                    Quote("It is done", "Minister Vale"),
+                )
+            )
+            for n in range(stories)
+        )
+    )
+
+
+async def test_a_digest_reaches_50_channels_over_rest_alone(
+    discord_api: DiscordStandIn, client: discord.Client
+) -> None:
+    publisher = DiscordPublisher(client)
+    channels = [next_snowflake() for _ in range(50)]
+    ids = [await publisher.publish(_chat(channel), _digest(2)) for channel in channels]
+    assert discord_api.identifies == 0
+    assert len(set(ids)) == 50
+    for channel, message_id in zip(channels, ids, strict=True):
+        [message] = discord_api.channel_messages(channel)
+        assert str(message.message_id) == message_id
+        assert [e["title"] for e in message.embeds] == ["Story 0", "Story 1"]
+
+
+async def test_a_long_digest_is_split_in_order_within_every_limit(
+    discord_api: DiscordStandIn, client: discord.Client
+) -> None:
+    channel = next_snowflake()
+    await DiscordPublisher(client).publish(_chat(channel), _digest(40))
+    messages = discord_api.channel_messages(channel)
+    assert len(messages) > 2
+    for message in messages:
+        assert message_errors(message.body) == {}
+    titles = [embed["title"] for message in messages for embed in message.embeds]
+    assert titles == [f"Story {n}" for n in range(40)]
+
+
+async def test_no_message_can_ping(discord_api: DiscordStandIn, client: discord.Client) -> None:
+    channel = next_snowflake()
+    await DiscordPublisher(client).publish(_chat(channel), _digest(3))
+    for message in discord_api.channel_messages(channel):
+        assert message.body["allowed_mentions"] == {"parse": []}
+        for embed in message.embeds:
+            assert "@everyone" not in embed["description"]
+            assert "@\u200beveryone" in embed["description"]
+
+
+@pytest.mark.parametrize("status", [403, 404])
+async def test_a_gone_or_forbidden_channel_is_a_permanent_error(
+    discord_api: DiscordStandIn, client: discord.Client, status: int
+) -> None:
+    channel = next_snowflake()
+    discord_api.channel_failures[channel] = status
+    with pytest.raises(PermanentDeliveryError, match=str(status)):
+        await DiscordPublisher(client).publish(_chat(channel), _digest(1))
+    assert discord_api.channel_messages(channel) == []
+
+
+async def test_a_server_error_is_retryable(
+    discord_api: DiscordStandIn, client: discord.Client
+) -> None:
+    channel = next_snowflake()
+    discord_api.channel_failures[channel] = 503
+    with pytest.raises(RetryableDeliveryError):
+        await DiscordPublisher(client).publish(_chat(channel), _digest(1))
+
+
+async def test_a_429_is_waited_out_and_the_digest_arrives(
+    discord_api: DiscordStandIn, client: discord.Client
+) -> None:
+    channel = next_snowflake()
+    discord_api.rate_limits[channel] = 2
+    await DiscordPublisher(client).publish(_chat(channel), _digest(1))
+    assert discord_api.rate_limited == 2
+    assert len(discord_api.channel_messages(channel)) == 1
+
+
+async def test_a_channel_deleted_mid_digest_is_still_permanent(
+    discord_api: DiscordStandIn, client: discord.Client
+) -> None:
+    channel = next_snowflake()
+    discord_api.fail_after[channel] = (1, 404)
+    with pytest.raises(PermanentDeliveryError):
+        await DiscordPublisher(client).publish(_chat(channel), _digest(40))
+    assert len(discord_api.channel_messages(channel)) == 1
+
+
+async def test_a_failure_after_the_first_message_is_ambiguous(
+    discord_api: DiscordStandIn, client: discord.Client
+) -> None:
+    channel = next_snowflake()
+    discord_api.fail_after[channel] = (1, 503)
+    with pytest.raises(AmbiguousDeliveryError, match="1 of"):
+        await DiscordPublisher(client).publish(_chat(channel), _digest(40))
+
+
+async def test_a_refused_connection_is_retryable(discord_api: DiscordStandIn) -> None:
+    config = DiscordConfig(
+        api_base=discord_api.api_base, gateway_url=discord_api.gateway_url, token=discord_api.token
+    )
+    async with rest_client(config) as client:
+        await discord_api.__aexit__(None, None, None)
+        with pytest.raises(RetryableDeliveryError, match="cannot connect"):
+            await DiscordPublisher(client).publish(_chat(next_snowflake()), _digest(1))
+
+
+async def test_rest_client_restores_discords_endpoints(discord_api: DiscordStandIn) -> None:
+    config = DiscordConfig(
+        api_base=discord_api.api_base, gateway_url=discord_api.gateway_url, token=discord_api.token
+    )
+    async with rest_client(config):
+        assert discord_api.api_base == discord.http.Route.BASE
+    assert discord.http.Route.BASE == "https://discord.com/api/v10"
+    assert str(discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY) == "wss://gateway.discord.gg/"
