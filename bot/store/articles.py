@@ -256,6 +256,17 @@ class ArticleQueries(StoreBase):
                 titles.setdefault(story_id, []).append(title)
         return {key: tuple(value) for key, value in titles.items()}
 
+    async def recent_guids(self, source_id: int, limit: int = 2000) -> set[str]:
+        """Feed GUIDs of the source's newest articles (to skip known entries early)."""
+        query = (
+            select(articles.c.guid)
+            .where(articles.c.source_id == source_id, articles.c.guid.is_not(None))
+            .order_by(articles.c.id.desc())
+            .limit(limit)
+        )
+        async with self.reading() as conn:
+            return {guid for guid in (await conn.scalars(query)).all() if guid}
+
     async def recent_signatures(self, since: datetime) -> list[tuple[int, bytes]]:
         """(article id, near-duplicate signature) of articles fetched since `since`."""
         query = (

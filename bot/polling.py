@@ -1,0 +1,251 @@
+"""Polling: one idempotent tick reads every due source, digests new items and stores them.
+
+The database says which sources are due (`next_fetch_at`), so running a tick twice, or after a
+crash, only reads what is due. Each due source is read with `read_source` (concurrency bounded by
+`[sources] concurrency`); items already stored (same GUID in this source, same canonical URL or
+same content hash anywhere) are dropped before their digest is built; the rest are digested with
+`build_digest` in a worker thread (it is CPU work: the event loop keeps answering chats), saved,
+and grouped into stories with the near-duplicate index.
+
+A failure never stops the tick: it is recorded on its source with the error, the next attempt
+backs off exponentially (interval x 2^failures, at most MAX_BACKOFF), and a source failing for
+`[sources] pause_after_hours` is paused and flagged for admins.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from bot.config import Config
+from bot.errors import SourceError
+from bot.ingest import ArticleDraft, Fetcher, NearDuplicateIndex, SourceRead, read_source
+from bot.ingest.similarity import content_hash, signature
+from bot.models import NewArticle, QuoteRow, Source
+from bot.store import Store
+from digests.digest import Digest, build_digest
+
+logger = logging.getLogger(__name__)
+
+MAX_BACKOFF = timedelta(hours=6)
+MAX_INTERVAL_MINUTES = 24 * 60
+INDEX_WINDOW = timedelta(days=3)
+"""Near-duplicates are looked for among articles fetched this recently."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PollReport:
+    """What one tick did."""
+
+    sources: int = 0
+    new_articles: int = 0
+    failed: tuple[int, ...] = ()
+    paused: tuple[int, ...] = ()
+    not_modified: int = 0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SourceOutcome:
+    """What reading one source did."""
+
+    new_articles: int = 0
+    failed: bool = False
+    paused: bool = False
+    not_modified: bool = False
+
+
+async def load_near_duplicate_index(store: Store, now: datetime) -> NearDuplicateIndex:
+    """The near-duplicate index rebuilt from the signatures of recently fetched articles."""
+    index = NearDuplicateIndex()
+    for article_id, stored in await store.recent_signatures(now - INDEX_WINDOW):
+        index.add_signature(article_id, stored)
+    return index
+
+
+async def poll_due_sources(
+    store: Store,
+    fetcher: Fetcher,
+    config: Config,
+    now: datetime,
+    *,
+    index: NearDuplicateIndex | None = None,
+) -> PollReport:
+    """Read every due source once; never raises for a source's failure."""
+    due = await store.due_sources(now)
+    if index is None:
+        index = await load_near_duplicate_index(store, now)
+    gate = asyncio.Semaphore(config.sources.concurrency)
+
+    async def poll(source: Source) -> SourceOutcome:
+        async with gate:
+            return await poll_source(store, fetcher, config, source, now, index=index)
+
+    outcomes = await asyncio.gather(*(poll(source) for source in due))
+    return PollReport(
+        sources=len(due),
+        new_articles=sum(o.new_articles for o in outcomes),
+        failed=tuple(s.id for s, o in zip(due, outcomes, strict=True) if o.failed),
+        paused=tuple(s.id for s, o in zip(due, outcomes, strict=True) if o.paused),
+        not_modified=sum(o.not_modified for o in outcomes),
+    )
+
+
+async def poll_source(
+    store: Store,
+    fetcher: Fetcher,
+    config: Config,
+    source: Source,
+    now: datetime,
+    *,
+    index: NearDuplicateIndex,
+) -> SourceOutcome:
+    """Read one source, store what is new, and record how it went."""
+    try:
+        read = await read_source(
+            fetcher,
+            source.url,
+            kind=source.kind.value,
+            etag=source.etag,
+            last_modified=source.last_modified,
+            known_guids=await store.recent_guids(source.id),
+        )
+        saved = await save_items(store, source.id, read.items, now, index=index)
+    except SourceError as exc:
+        return await _record_failure(store, config, source, now, exc.reason)
+    except Exception as exc:  # a bug or a library's surprise must not stop the tick
+        logger.exception("polling source %s failed", source.url)
+        return await _record_failure(store, config, source, now, f"internal error: {exc!r}")
+    await store.record_fetch_success(
+        source.id,
+        now=now,
+        next_fetch_at=now + timedelta(minutes=next_interval(source, read, config)),
+        etag=read.etag,
+        last_modified=read.last_modified,
+        title=None if source.title else read.title,
+    )
+    return SourceOutcome(new_articles=saved, not_modified=read.not_modified)
+
+
+def next_interval(source: Source, read: SourceRead, config: Config) -> int:
+    """Minutes until the next read: the source's interval, or longer if the feed asks."""
+    asked = [source.interval_minutes, config.sources.min_interval_minutes]
+    if read.ttl_minutes:
+        asked.append(read.ttl_minutes)
+    if read.cache_max_age:
+        asked.append(math.ceil(read.cache_max_age / 60))
+    return min(max(asked), MAX_INTERVAL_MINUTES)
+
+
+async def _record_failure(
+    store: Store, config: Config, source: Source, now: datetime, reason: str
+) -> SourceOutcome:
+    failing_since = source.failing_since or now
+    pause = now - failing_since >= timedelta(hours=config.sources.pause_after_hours)
+    backoff = timedelta(minutes=source.interval_minutes) * (2 ** min(source.failures, 16))
+    await store.record_fetch_failure(
+        source.id,
+        now=now,
+        error=reason,
+        next_fetch_at=now + min(backoff, MAX_BACKOFF),
+        pause=pause,
+    )
+    if pause:
+        logger.warning("source %s paused after failing since %s", source.url, failing_since)
+    return SourceOutcome(failed=True, paused=pause)
+
+
+async def save_items(
+    store: Store,
+    source_id: int,
+    items: Sequence[ArticleDraft],
+    now: datetime,
+    *,
+    index: NearDuplicateIndex,
+) -> int:
+    """Digest and store the items not stored yet; return how many were new."""
+    fresh = await _unknown_items(store, source_id, items, now)
+    if not fresh:
+        return 0
+    prepared = await asyncio.to_thread(_prepare, source_id, fresh, now)
+    joins = [_near_duplicate(index, article.signature) for article in prepared]
+    saved = await store.save_articles(prepared, now=now, join_story=joins)
+    signatures = {article.canonical_url: article.signature for article in prepared}
+    for article in saved:
+        index.add_signature(article.id, signatures[article.canonical_url] or b"")
+    return len(saved)
+
+
+async def _unknown_items(
+    store: Store, source_id: int, items: Sequence[ArticleDraft], now: datetime
+) -> list[ArticleDraft]:
+    unique: dict[str, ArticleDraft] = {}
+    for item in items:
+        unique.setdefault(_item_url(source_id, item), item)
+    hashes = {url: content_hash(item.text) for url, item in unique.items()}
+    known = await store.find_known_articles(
+        source_id,
+        guids=[item.guid for item in unique.values()],
+        canonical_urls=list(unique),
+        content_hashes=list(hashes.values()),
+    )
+    seen_urls = {k.canonical_url for k in known}
+    seen_hashes = {k.content_hash for k in known}
+    seen_guids = {k.guid for k in known if k.source_id == source_id}
+    for other in {k.id for k in known if k.source_id != source_id}:
+        await store.add_story_source(other, source_id, now=now)
+    return [
+        item
+        for url, item in unique.items()
+        if url not in seen_urls and hashes[url] not in seen_hashes and item.guid not in seen_guids
+    ]
+
+
+def _item_url(source_id: int, item: ArticleDraft) -> str:
+    """An item's dedup key: its canonical URL, or its GUID in this source if it has no link."""
+    return item.canonical_url or f"urn:newsdigest:{source_id}:{item.guid}"
+
+
+def _prepare(source_id: int, items: Sequence[ArticleDraft], now: datetime) -> list[NewArticle]:
+    return [_new_article(source_id, item, now) for item in items]
+
+
+def _new_article(source_id: int, item: ArticleDraft, now: datetime) -> NewArticle:
+    digest = build_digest(item.text, title=item.title or None, url=item.url)
+    return NewArticle(
+        source_id=source_id,
+        url=item.url or "",
+        canonical_url=_item_url(source_id, item),
+        guid=item.guid,
+        headline=digest.headline or item.title or "(untitled)",
+        standfirst=digest.standfirst,
+        text=digest.text,
+        summary=tuple(span.text for span in digest.summary),
+        quotes=_quotes(digest),
+        published=item.published,
+        fetched_at=now,
+        content_hash=content_hash(item.text),
+        signature=signature(digest.text) or None,
+    )
+
+
+def _quotes(digest: Digest) -> tuple[QuoteRow, ...]:
+    key = {(q.start, q.end) for q in digest.key_quotes}
+    return tuple(
+        QuoteRow(
+            text=q.text,
+            speaker=q.speaker,
+            speaker_mention=q.speaker_mention.text if q.speaker_mention else None,
+            cue=q.cue,
+            is_key=(q.start, q.end) in key,
+        )
+        for q in digest.quotes
+    )
+
+
+def _near_duplicate(index: NearDuplicateIndex, stored: bytes | None) -> int | None:
+    matches = index.query_signature(stored or b"")
+    return min((m for m in matches if isinstance(m, int)), default=None)

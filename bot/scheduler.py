@@ -1,0 +1,115 @@
+"""The periodic ticks, run by APScheduler 3.x's AsyncIOScheduler.
+
+A few idempotent ticks, not one job per source or subscriber: the database says what is due.
+- poll: read the due sources (bot.polling);
+- plan: expire stale send leases, then insert the due deliveries into the ledger;
+- send: the lead's sender callable claims and sends deliveries;
+- prune: delete ledger rows older than `[delivery] keep_days`, daily.
+Each tick takes `now` from an injectable clock, so tests drive them with a fake one; each job has
+max_instances=1 and coalesce=True, so a slow tick is never run twice at once or piled up.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from bot.config import Config
+from bot.ingest import Fetcher, NearDuplicateIndex
+from bot.polling import PollReport, load_near_duplicate_index, poll_due_sources
+from bot.service import Clock, utc_now
+from bot.store import Store
+
+logger = logging.getLogger(__name__)
+
+Sender = Callable[[datetime], Awaitable[Any]]
+POLL_SECONDS = 60.0
+PRUNE_HOURS = 24.0
+
+
+class Ticks:
+    """The ticks themselves, callable directly with a `now` (tests) or by the scheduler."""
+
+    def __init__(
+        self,
+        store: Store,
+        fetcher: Fetcher,
+        config: Config,
+        *,
+        send: Sender | None = None,
+        index: NearDuplicateIndex | None = None,
+    ) -> None:
+        self.store = store
+        self.fetcher = fetcher
+        self.config = config
+        self.send_deliveries = send
+        self.index = index
+
+    async def poll(self, now: datetime) -> PollReport:
+        """Read the due sources."""
+        if self.index is None:
+            self.index = await load_near_duplicate_index(self.store, now)
+        return await poll_due_sources(self.store, self.fetcher, self.config, now, index=self.index)
+
+    async def plan(self, now: datetime) -> int:
+        """Expire stale leases, then plan the due deliveries; return how many were planned."""
+        await self.store.expire_leases(now)
+        return await self.store.plan_deliveries(
+            now, catch_up_hours=self.config.delivery.catch_up_hours
+        )
+
+    async def send(self, now: datetime) -> None:
+        """Hand over to the sender, if there is one."""
+        if self.send_deliveries is not None:
+            await self.send_deliveries(now)
+
+    async def prune(self, now: datetime) -> int:
+        """Delete settled ledger rows older than keep_days."""
+        return await self.store.prune_deliveries(
+            now - timedelta(days=self.config.delivery.keep_days)
+        )
+
+
+def build_scheduler(
+    ticks: Ticks,
+    *,
+    clock: Clock = utc_now,
+    poll_seconds: float = POLL_SECONDS,
+) -> AsyncIOScheduler:
+    """An AsyncIOScheduler running the ticks (not started: call .start() in a running loop)."""
+    scheduler = AsyncIOScheduler(timezone="UTC")
+    every = ticks.config.delivery.tick_seconds
+    jobs: list[tuple[str, Callable[[datetime], Awaitable[Any]], float]] = [
+        ("poll", ticks.poll, poll_seconds),
+        ("plan", ticks.plan, every),
+        ("send", ticks.send, every),
+        ("prune", ticks.prune, PRUNE_HOURS * 3600),
+    ]
+    for name, tick, seconds in jobs:
+        scheduler.add_job(
+            _guarded(name, tick, clock),
+            "interval",
+            seconds=seconds,
+            id=name,
+            max_instances=1,
+            coalesce=True,
+            next_run_time=clock(),
+        )
+    return scheduler
+
+
+def _guarded(
+    name: str, tick: Callable[[datetime], Awaitable[Any]], clock: Clock
+) -> Callable[[], Awaitable[None]]:
+    async def run() -> None:
+        try:
+            await tick(clock())
+        except Exception:  # a failed tick is retried at the next interval
+            logger.exception("the %s tick failed", name)
+
+    run.__name__ = f"{name}_tick"
+    return run
