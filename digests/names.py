@@ -10,6 +10,7 @@ is right most of the time in news copy, at the cost of one binary search.
 from __future__ import annotations
 
 import bisect
+import functools
 import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
@@ -27,10 +28,14 @@ def word_set(listing: str) -> frozenset[str]:
 
 PRONOUNS = word_set("he she they i we it who which him her his them their")
 _PERSON_PRONOUNS = word_set("he she i who him her his")
+# Two or more capitalized words: where full names (and their titles) are learnt.
 _NAME_RUN = re.compile(
     r"[A-Z][\w’'\-]*\.?(?:[ \t]+(?:(?:de|la|van|von|der|bin|al|da|du|di|le)[ \t]+)?"
-    r"[A-Z][\w’'\-]*\.?)*"
+    r"[A-Z][\w’'\-]*\.?)+"
 )
+_CAPITALIZED = re.compile(r"\b[A-Z][\w’'\-]*")
+_TRAILING_NAME = re.compile(r"[A-Z][\w’'\-.]*(?:\s+[A-Z][\w’'\-.]*)*$")
+_ANTECEDENT_REACH = 800
 _TITLES = word_set(
     """president vice secretary general sen senator rep representative gov governor mr mrs ms
     dr prof professor prime minister chairman chairwoman chair chief justice attorney speaker
@@ -45,6 +50,7 @@ _TITLES = word_set(
     monday tuesday wednesday thursday friday saturday sunday january february march april may
     june july august september october november december last next"""
 )
+_NATIONALITY_ENDINGS = ("an", "ese", "ish", "ic", "i")
 _NATIONALITY = re.compile(r"[A-Z][a-z]+(?:an|ese|ish|ian|ic|i)$")
 _ORGANIZATION = word_set(
     """house news party committee department post times university network senate congress
@@ -57,18 +63,16 @@ _ORGANIZATION = word_set(
 class NameIndex:
     """The article's people: fullest name by last word and by title, and where each appears."""
 
-    __slots__ = ("_by_last", "_by_title", "_people", "_positions")
+    __slots__ = ("_by_last", "_by_title", "_quoted_ends", "_quoted_starts", "_text")
 
-    def __init__(
-        self,
-        by_last: dict[str, str],
-        by_title: dict[str, str],
-        people: Sequence[tuple[int, str]],
-    ) -> None:
-        self._by_last = by_last
-        self._by_title = by_title
-        self._people = [name for _, name in people]
-        self._positions = [pos for pos, _ in people]
+    def __init__(self, text: str, quoted: Sequence[QuotedSpan]) -> None:
+        self._text = text
+        self._quoted_starts = [q.start for q in quoted]
+        self._quoted_ends = [q.end for q in quoted]
+        self._by_last: dict[str, str] = {}
+        self._by_title: dict[str, str] = {}
+        for run in dict.fromkeys(_NAME_RUN.findall(text)):
+            _learn(run, self._by_last, self._by_title)
 
     def full_name(self, written: str) -> str | None:
         """The fullest name the article uses for a name as written ("Stoltenberg")."""
@@ -87,14 +91,30 @@ class NameIndex:
             return self._antecedent(mention.start) if low in _PERSON_PRONOUNS else None
         if written[:1].isupper():
             return self.full_name(written)
-        title = " ".join(w for w in low.split() if w not in _TITLES or w in _TITLE_NOUNS)
-        return self._by_title.get(title, written)
+        named = _TRAILING_NAME.search(written)
+        if named:  # `election lawyer Joe Birkenstock`
+            return self.full_name(named.group())
+        words = [w for w in low.split() if w not in _FUNCTION_WORDS]
+        if not words:
+            return written
+        found = self._by_title.get(" ".join(words)) or self._by_title.get(words[-1])
+        return found or written
 
     def _antecedent(self, position: int) -> str | None:
-        index = bisect.bisect_left(self._positions, position)
-        return self._people[index - 1] if index else None
+        """The last known person named outside a quote before `position`."""
+        lo = max(0, position - _ANTECEDENT_REACH)
+        for word in reversed(list(_CAPITALIZED.finditer(self._text, lo, position))):
+            name = self._by_last.get(_bare(word.group()).lower())
+            if name is not None and not self._quoted(word.start()):
+                return name
+        return None
+
+    def _quoted(self, position: int) -> bool:
+        index = bisect.bisect_right(self._quoted_starts, position) - 1
+        return index >= 0 and position < self._quoted_ends[index]
 
 
+_FUNCTION_WORDS = word_set("the a an his her their its our this that of former then")
 _TITLE_NOUNS = word_set(
     """president secretary general senator governor chairman chief justice speaker leader
     judge mayor ambassador director commissioner spokesman spokeswoman ceo minister"""
@@ -102,51 +122,47 @@ _TITLE_NOUNS = word_set(
 
 
 def build_name_index(text: str, quoted: Sequence[QuotedSpan]) -> NameIndex:
-    """Collect the names of `text` (outside quotes for pronoun antecedents) in one pass."""
-    runs = [(m.start(), m.group()) for m in _NAME_RUN.finditer(text)]
-    by_last: dict[str, str] = {}
-    by_title: dict[str, str] = {}
-    for _, run in runs:
-        _learn(run, by_last, by_title)
-    people = []
-    q = 0
-    for start, run in runs:
-        while q < len(quoted) and quoted[q].end <= start:
-            q += 1
-        if q < len(quoted) and quoted[q].start <= start:
-            continue
-        words = _strip_titles(run.split())
-        if words and not _is_organization(words) and (len(words) >= 2 or _known(words, by_last)):
-            people.append((start, by_last.get(words[-1].lower(), " ".join(words))))
-    return NameIndex(by_last, by_title, people)
-
-
-def _known(words: list[str], by_last: dict[str, str]) -> bool:
-    return words[-1].lower() in by_last
+    """Collect the names of `text`; quoted spans never supply a pronoun's antecedent."""
+    return NameIndex(text, quoted)
 
 
 def _learn(run: str, by_last: dict[str, str], by_title: dict[str, str]) -> None:
+    person = _person_in(run)
+    if person is None:
+        return
+    name, title = person
+    last = name.rsplit(None, 1)[-1].lower()
+    known = by_last.get(last)
+    if known is None or (known.split()[0] == name.split()[0] and len(name) > len(known)):
+        by_last[last] = name
+    if title:
+        by_title.setdefault(title, name)
+        head = title.rsplit(None, 1)[-1]
+        if head in _TITLE_NOUNS:
+            by_title.setdefault(head, name)
+
+
+@functools.lru_cache(maxsize=4096)
+def _person_in(run: str) -> tuple[str, str] | None:
+    """A person's name and title in a run of capitalized words (cached: names recur)."""
     raw = run.split()
     words = _strip_titles(raw)
     if len(words) < 2 or _is_organization(words):
-        return
-    name = " ".join(words)
-    last = words[-1].lower()
-    known = by_last.get(last)
-    if known is None or (known.split()[0] == words[0] and len(name) > len(known)):
-        by_last[last] = name
+        return None
     titles = [w.lower().rstrip(".") for w in raw[: len(raw) - len(words)]]
-    title = " ".join(w for w in titles if w in _TITLE_NOUNS)
-    if title:
-        by_title.setdefault(title, name)
+    return " ".join(words), " ".join(w for w in titles if w not in _FUNCTION_WORDS)
 
 
 def _strip_titles(words: list[str]) -> list[str]:
     start = 0
     while start < len(words) and (
-        words[start].lower().rstrip(".") in _TITLES or _NATIONALITY.match(words[start])
+        words[start].lower().rstrip(".") in _TITLES
+        or (words[start].endswith(_NATIONALITY_ENDINGS) and _NATIONALITY.match(words[start]))
     ):
         start += 1
+    for k in range(start, len(words) - 1):  # `Harbour Commissioner Ingrid Lindqvist`
+        if words[k].lower().rstrip(".") in _TITLES:
+            start = k + 1
     kept = words[start:]
     if kept:
         last = kept[-1]
@@ -155,6 +171,13 @@ def _strip_titles(words: list[str]) -> list[str]:
                 last = last[: -len(suffix)]
         kept[-1] = last
     return kept
+
+
+def _bare(word: str) -> str:
+    for suffix in ("’s", "'s", "’"):
+        if word.endswith(suffix):
+            return word[: -len(suffix)]
+    return word
 
 
 def _is_organization(words: list[str]) -> bool:

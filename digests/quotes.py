@@ -2,9 +2,11 @@
 
 `extract_quotes` pairs quotation marks paragraph by paragraph, following the journalistic
 convention for long quotes (a paragraph that opens with a quote mark continues a quote left open at
-the end of the previous one), drops scare quotes and titles (a short quoted phrase that nobody is
-credited with), and asks `digests.speakers` who said each quote. A quote that runs over several
-paragraphs is one `Quote` per paragraph, so every quote's text is one run of the cleaned text.
+the end of the previous one), and asks `digests.speakers` who said each quote. A quote that runs
+over several paragraphs is one `Quote` per paragraph, so every quote's text is one run of the
+cleaned text. Scare quotes and titles (a quoted phrase of one to three words) are dropped when
+nobody could have said them, and otherwise kept with `kind="phrase"`: in annotated news (PolNeAR)
+most such phrases are credited to the sentence's subject, but they never make a key quote.
 
 Written by hand rather than with an NLP library: a spaCy parse costs ~250 ms an article and
 textacy's rules over it score lower on political news than these rules (see benchmarks/quotes.py).
@@ -15,6 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 from digests.speakers import Attribution, attribute_quotes
 from digests.text import Span
@@ -22,12 +25,19 @@ from digests.text import Span
 _MARK = re.compile(r"[“”\"]")
 _WORD = re.compile(r"[^\W_]+(?:[’'][^\W_]+)*")
 _SENTENCE_INSIDE = re.compile(r"[.!?]\W*\s+\W*[A-Z]")
-_SCARE_MAX_WORDS = 3
+_PHRASE_MAX_WORDS = 3
+_KEY_MIN_WORDS = 6
+
+QuoteKind = Literal["direct", "partial", "phrase"]
 
 
 @dataclass(frozen=True, slots=True)
 class Quote:
-    """A direct quotation; offsets point into the cleaned text, quotation marks excluded."""
+    """A direct quotation; offsets point into the cleaned text, quotation marks excluded.
+
+    `kind` is "direct" for quoted sentences, "partial" for a quoted fragment inside a sentence
+    and "phrase" for a short quoted phrase without a speech verb (possibly a scare quote).
+    """
 
     text: str
     start: int
@@ -35,6 +45,7 @@ class Quote:
     speaker: str | None
     speaker_mention: Span | None
     cue: str | None
+    kind: QuoteKind = "direct"
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,15 +67,16 @@ def extract_quotes(text: str, paragraphs: Sequence[Span]) -> tuple[Quote, ...]:
     attributions = attribute_quotes(text, paragraphs, spans)
     quotes = []
     for span, credit in zip(spans, attributions, strict=True):
-        if credit.cue is None and credit.mention is None and _is_phrase(text, span):
+        phrase = credit.cue is None and _is_phrase(text, span)
+        if phrase and credit.mention is None:
             continue
-        quotes.append(_quote(text, span, credit))
+        quotes.append(_quote(text, span, credit, phrase))
     return tuple(quotes)
 
 
 def select_key_quotes(quotes: Sequence[Quote], n: int = 3) -> tuple[Quote, ...]:
     """The `n` most informative quotes with a named speaker, in article order."""
-    named = [(i, q) for i, q in enumerate(quotes) if q.speaker and len(_WORD.findall(q.text)) > 3]
+    named = [(i, q) for i, q in enumerate(quotes) if _is_key_candidate(q)]
     ranked = sorted(named, key=lambda item: _informativeness(item[1]), reverse=True)
     chosen: list[tuple[int, Quote]] = []
     speakers: set[str] = set()
@@ -144,10 +156,13 @@ def _trim_end(text: str, para: Span) -> int:
 
 
 def _is_phrase(text: str, span: QuotedSpan) -> bool:
-    return len(_WORD.findall(text, span.start, span.end)) <= _SCARE_MAX_WORDS
+    return len(_WORD.findall(text, span.start, span.end)) <= _PHRASE_MAX_WORDS
 
 
-def _quote(text: str, span: QuotedSpan, credit: Attribution) -> Quote:
+def _quote(text: str, span: QuotedSpan, credit: Attribution, phrase: bool) -> Quote:
+    kind: QuoteKind = "phrase" if phrase else "direct"
+    if not phrase and text[span.start].islower():
+        kind = "partial"
     return Quote(
         text=text[span.start : span.end],
         start=span.start,
@@ -155,7 +170,14 @@ def _quote(text: str, span: QuotedSpan, credit: Attribution) -> Quote:
         speaker=credit.speaker,
         speaker_mention=credit.mention,
         cue=credit.cue,
+        kind=kind,
     )
+
+
+def _is_key_candidate(quote: Quote) -> bool:
+    """A named speaker (not a pronoun left unresolved, not `a source`) and a real statement."""
+    named = (quote.speaker or "")[:1].isupper()
+    return named and quote.kind != "phrase" and len(_WORD.findall(quote.text)) >= _KEY_MIN_WORDS
 
 
 def _informativeness(quote: Quote) -> tuple[bool, int]:

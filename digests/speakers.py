@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from digests.names import PRONOUNS, NameIndex, build_name_index, word_set
 from digests.text import Span
@@ -46,17 +46,24 @@ _CUE_WORDS = (
     "declaring stating insisting suggesting blamed praised criticized thanked questioned vented "
     "indicated implied alleged fumed barked denounced dismissed mocks thinks thought pressed"
 )
-_CUE = re.compile(
-    r"\b(?:[Aa]ccording to|pointed out|points out|went on|puts? it|shot back|fired back|"
-    + "|".join(sorted(set(_CUE_WORDS.split()), key=len, reverse=True))
-    + r")\b"
-)
+_CUES = word_set(_CUE_WORDS)
+_CUE_CANDIDATE = re.compile(r"\b(?:[a-z]+|According)\b")
+# Cues of two words, by their first word: `according to`, `pointed out`, `shot back`.
+_CUE_PHRASES = {
+    "according": re.compile(r" to\b"),
+    "pointed": re.compile(r" out\b"),
+    "points": re.compile(r" out\b"),
+    "went": re.compile(r" on\b"),
+    "put": re.compile(r" it\b"),
+    "puts": re.compile(r" it\b"),
+    "shot": re.compile(r" back\b"),
+    "fired": re.compile(r" back\b"),
+}
 _TOKEN = re.compile(r"[^\W_](?:[\w’'.\-]*\w)?\.?|[,;:()—–]")
 _SENTENCE_END = re.compile(
     r"(?<![A-Z])(?<!Mr)(?<!Ms)(?<!Dr)(?<!Jr)(?<!St)(?<!Mrs)(?<!Sen)(?<!Rep)(?<!Gov)(?<!Gen)"
     r"[.!?][\"”’)]*\s+(?=[\"“‘(]?[A-Z0-9])"
 )
-_MARK_RE = re.compile(r"[“”\"]")
 _AFTER_OK_END = frozenset(",?!—–-…:;")
 _SKIP = word_set(
     "has had have also later then once previously recently further again would will could "
@@ -86,10 +93,33 @@ _TIME = word_set(
 )
 _TIME_PREPOSITIONS = word_set("on in at during last this early late next")
 _NOT_NAMES = _INTRO | _OPENERS_LOWER | _TIME
+_CONJUNCTIONS = word_set("and but so yet still now then also")
 _PREPOSITIONS = word_set("for of in at from with on")
 _PARTICLES = word_set("de la van von der al bin da du di le of")
 _REACH = 220
-_AFTER_REACH = 12
+_AFTER_REACH = 80  # characters between a closing mark and its cue
+
+
+class Cue(NamedTuple):
+    """A speech verb (or `according to`) found in the text."""
+
+    start: int
+    end: int
+    word: str
+
+
+def find_cues(text: str, lo: int, hi: int) -> Iterator[Cue]:
+    """The cue words of `text[lo:hi]`, in order: a set lookup per word, not a big regex."""
+    for match in _CUE_CANDIDATE.finditer(text, lo, hi):
+        word = match.group()
+        if word in _CUES:
+            yield Cue(match.start(), match.end(), word)
+            continue
+        tail = _CUE_PHRASES.get(word.lower())
+        if tail is not None:
+            rest = tail.match(text, match.end(), hi)
+            if rest is not None:
+                yield Cue(match.start(), rest.end(), text[match.start() : rest.end()])
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,39 +172,39 @@ def _after_quote(text: str, span: QuotedSpan, limit: int) -> Attribution:
         or _short_clause(text, lo, hi)
     ):
         return NO_ATTRIBUTION
-    cue = _CUE.search(text, lo, hi)
-    if cue is None or len(_TOKEN.findall(text, lo, cue.start())) > _AFTER_REACH:
+    cue = next(find_cues(text, lo, hi), None)
+    if cue is None or cue.start - lo > _AFTER_REACH:
         return NO_ATTRIBUTION
-    if not text[lo : cue.start()].strip(" ,—–-\n"):
-        mention = _walk_forward(text, cue.end(), hi)
+    if not text[lo : cue.start].strip(" ,—–-\n"):
+        mention = _walk_forward(text, cue.end, hi)
     else:
-        mention = _walk_back(text, lo, cue.start())
-    return Attribution(None, mention, cue.group()) if mention else NO_ATTRIBUTION
+        mention = _walk_back(text, lo, cue.start)
+    return Attribution(None, mention, cue.word) if mention else NO_ATTRIBUTION
 
 
 def _short_clause(text: str, lo: int, hi: int) -> bool:
     """`“….” Trump said.`: a whole sentence that is only a speaker and a cue."""
     gap = text[lo:hi].strip()
-    return gap[-1:] in ".!?" and len(gap.split()) <= 6 and bool(_CUE.search(gap))
+    return gap[-1:] in ".!?" and len(gap.split()) <= 6 and any(find_cues(text, lo, hi))
 
 
 def _before_quote(text: str, lo: int, hi: int) -> Attribution:
     lo = _sentence_start_before(text, lo, hi)
-    cues = [c for c in _CUE.finditer(text, lo, hi) if not _is_noun_use(text, lo, c)]
+    cues = [c for c in find_cues(text, lo, hi) if not _is_noun_use(text, lo, c)]
     for cue in cues:
-        word = cue.group()
-        if word.lower() == "according to":
-            mention = _walk_forward(text, cue.end(), hi)
+        word = cue.word
+        if word.startswith(("according", "According")):
+            mention = _walk_forward(text, cue.end, hi)
         elif word.endswith("ing"):  # `Ryan saying`; after a comma, the main clause's subject
-            mention = _adjacent_subject(text, lo, cue.start())
+            mention = _adjacent_subject(text, lo, cue.start)
         else:
-            mention = _walk_back(text, lo, cue.start())
+            mention = _walk_back(text, lo, cue.start)
         if mention is not None:
             return Attribution(None, mention, word)
     subject = _sentence_subject(text, lo, hi)
     if subject is None:
         return NO_ATTRIBUTION
-    return Attribution(None, subject, cues[0].group() if cues else None)
+    return Attribution(None, subject, cues[0].word if cues else None)
 
 
 def _adjacent_subject(text: str, lo: int, hi: int) -> Span | None:
@@ -184,9 +214,9 @@ def _adjacent_subject(text: str, lo: int, hi: int) -> Span | None:
     return _walk_back(text, lo, hi)
 
 
-def _is_noun_use(text: str, lo: int, cue: re.Match[str]) -> bool:
+def _is_noun_use(text: str, lo: int, cue: Cue) -> bool:
     """`his promise`, `Rubio's claim`, `the call`: the cue word is a noun here."""
-    previous = _TOKEN.findall(text, max(lo, cue.start() - 30), cue.start())
+    previous = _TOKEN.findall(text, max(lo, cue.start - 30), cue.start)
     if not previous:
         return False
     word = previous[-1]
@@ -200,7 +230,9 @@ def _sentence_subject(text: str, lo: int, hi: int) -> Span | None:
         return None
     start = 0
     opener = tokens[0].group()
-    if opener.lower() in _INTRO or opener.endswith(("ly", "ing")) or opener in _OPENERS:
+    if opener.lower() in _CONJUNCTIONS:
+        start = 1
+    elif opener.lower() in _INTRO or opener.endswith(("ly", "ing")) or opener in _OPENERS:
         commas = [k for k, t in enumerate(tokens[:20]) if t.group() == ","]
         if not commas:
             return None
@@ -315,10 +347,10 @@ def _walk_forward(text: str, lo: int, hi: int) -> Span | None:
     word = tokens[0].group()
     if word.lower() in PRONOUNS:
         return _span(text, tokens[0].start(), tokens[0].end())
-    if word[0].isupper():
-        return _name_forward(text, tokens, 0)
     if word.lower() in _DETERMINERS:
         return _noun_phrase_forward(text, tokens)
+    if word[0].isupper():
+        return _name_forward(text, tokens, 0)
     for k, token in enumerate(tokens[1:5], start=1):  # `said election lawyer Joe Birkenstock`
         if token.group()[0].isupper():
             return _name_forward(text, tokens, k, tokens[0].start())
@@ -389,28 +421,9 @@ def _from_previous_paragraph(
         lead_in = _before_quote(text, max(prev.start, prev.end - _REACH), prev.end)
         if lead_in is not NO_ATTRIBUTION:
             return lead_in
-    tail = _paraphrase_tail(text, prev)
-    if tail is not NO_ATTRIBUTION:
-        return tail
     if i > 0 and spans[i - 1].paragraph == index - 1:
         return found[i - 1]
     return NO_ATTRIBUTION
-
-
-def _paraphrase_tail(text: str, para: Span) -> Attribution:
-    """`…, Jones said.` closing a paragraph: the quote opening the next one is his."""
-    end = para.end
-    comma = text.rfind(",", max(para.start, end - 80), end)
-    if comma < 0 or text[end - 1 : end] != "." or _MARK_RE.search(text, comma, end):
-        return NO_ATTRIBUTION
-    cue = _CUE.search(text, comma, end)
-    if cue is None:
-        return NO_ATTRIBUTION
-    if text[comma + 1 : cue.start()].strip():
-        mention = _walk_back(text, comma + 1, cue.start())
-    else:
-        mention = _walk_forward(text, cue.end(), end)
-    return Attribution(None, mention, cue.group()) if mention else NO_ATTRIBUTION
 
 
 def _resolved(credit: Attribution, names: NameIndex) -> Attribution:
