@@ -180,7 +180,37 @@ class DiscordStandIn:
         required = int(spec.get("default_member_permissions") or 0)
         if required & permissions != required:
             raise CommandHidden(f"/{command} needs permissions {required}")
+        data = {
+            "id": spec["id"],
+            "name": command,
+            "type": 1,
+            "options": [
+                {"name": name, "type": 3, "value": value}
+                for name, value in (options or {}).items()
+            ],
+        }
         channel_id = channel_id or self.channel_ids[0]
+        return await self._interact(2, data, channel_id, user_id=user_id, permissions=permissions)
+
+    async def click(
+        self, message: PostedMessage, label: str, **member: Any
+    ) -> InjectedInteraction:
+        """Press the button labelled `label` on a posted message (INTERACTION_CREATE, type 3)."""
+        buttons = [b for row in message.body.get("components") or [] for b in row["components"]]
+        [button] = [b for b in buttons if b.get("label") == label]
+        data = {"custom_id": button["custom_id"], "component_type": 2}
+        return await self._interact(3, data, message.channel_id, message=message, **member)
+
+    async def _interact(
+        self,
+        kind: int,
+        data: dict[str, Any],
+        channel_id: int,
+        *,
+        message: PostedMessage | None = None,
+        user_id: int = 700_000_000_000_000_001,
+        permissions: int = payloads.MEMBER_PERMISSIONS,
+    ) -> InjectedInteraction:
         interaction = InjectedInteraction(
             payloads.next_snowflake(),
             f"token-{payloads.next_snowflake()}",
@@ -188,35 +218,13 @@ class DiscordStandIn:
             time.time(),
         )
         self.interactions[interaction.interaction_id] = interaction
-        data = {
-            "id": str(interaction.interaction_id),
-            "application_id": str(payloads.APPLICATION_ID),
-            "type": 2,
-            "token": interaction.token,
-            "version": 1,
-            "guild_id": str(payloads.GUILD_ID),
-            "guild": {"id": str(payloads.GUILD_ID), "features": [], "locale": "en-US"},
-            "channel_id": str(channel_id),
-            "channel": payloads.channel(channel_id),
-            "member": payloads.member(user_id, permissions),
-            "app_permissions": str(payloads.MEMBER_PERMISSIONS),
-            "attachment_size_limit": 10_485_760,
-            "entitlements": [],
-            "authorizing_integration_owners": {"0": str(payloads.GUILD_ID)},
-            "context": 0,
-            "locale": "en-US",
-            "guild_locale": "en-US",
-            "data": {
-                "id": spec["id"],
-                "name": command,
-                "type": 1,
-                "options": [
-                    {"name": name, "type": 3, "value": value}
-                    for name, value in (options or {}).items()
-                ],
-            },
-        }
-        await self.dispatch("INTERACTION_CREATE", data)
+        event = payloads.interaction(
+            interaction.interaction_id, interaction.token, kind, data, channel_id
+        )
+        event["member"] = payloads.member(user_id, permissions)
+        if message is not None:
+            event["message"] = payloads.message(channel_id, message.body, message.message_id)
+        await self.dispatch("INTERACTION_CREATE", event)
         return interaction
 
     async def dispatch(self, event: str, data: dict[str, Any]) -> None:

@@ -145,6 +145,31 @@ def member(user_id: int, permissions: int) -> dict[str, Any]:
     }
 
 
+def interaction(
+    interaction_id: int, token: str, kind: int, data: dict[str, Any], channel_id: int
+) -> dict[str, Any]:
+    """An INTERACTION_CREATE payload from a guild channel (add the member)."""
+    return {
+        "id": str(interaction_id),
+        "application_id": str(APPLICATION_ID),
+        "type": kind,
+        "token": token,
+        "version": 1,
+        "guild_id": str(GUILD_ID),
+        "guild": {"id": str(GUILD_ID), "features": [], "locale": "en-US"},
+        "channel_id": str(channel_id),
+        "channel": channel(channel_id),
+        "app_permissions": str(MEMBER_PERMISSIONS),
+        "attachment_size_limit": 10_485_760,
+        "entitlements": [],
+        "authorizing_integration_owners": {"0": str(GUILD_ID)},
+        "context": 0,
+        "locale": "en-US",
+        "guild_locale": "en-US",
+        "data": data,
+    }
+
+
 def message(channel_id: int, body: dict[str, Any], message_id: int) -> dict[str, Any]:
     """A message object for a message the bot posted."""
     return {
@@ -163,7 +188,7 @@ def message(channel_id: int, body: dict[str, Any], message_id: int) -> dict[str,
         "pinned": False,
         "type": 0,
         "flags": body.get("flags") or 0,
-        "components": [],
+        "components": body.get("components") or [],
     }
 
 

@@ -13,7 +13,7 @@ from bot.chats import Caller, ChatKind
 from bot.commands import COMMANDS
 from bot.config import DiscordConfig
 from bot.errors import ConfigError, PermissionDenied
-from bot.replies import Heading, Paragraph, Reply, Section, Text, plain_reply
+from bot.replies import Button, Heading, Paragraph, Reply, Section, Text, plain_reply
 from tests.discord_api import CommandHidden, DiscordStandIn
 from tests.discord_payloads import MANAGE_GUILD, MEMBER_PERMISSIONS, message_errors
 
@@ -171,6 +171,25 @@ async def test_a_long_reply_is_the_response_then_followups_in_order(
     assert all(message_errors(m.body) == {} for m in messages)
     titles = [e["title"] for m in messages for e in m.embeds]
     assert titles == [f"Story {n}" for n in range(30)]
+
+
+async def test_a_button_runs_its_command(
+    discord_api: DiscordStandIn, adapter: DiscordAdapter, router: Router
+) -> None:
+    router.reply = Reply(
+        sections=(Section((Paragraph((Text("five stories"),)),)),),
+        buttons=(Button("More", "/latest 5 +5"),),
+    )
+    await _answer(discord_api, "latest", options={"n": "5"})
+    [message] = discord_api.messages
+    [[button]] = [row["components"] for row in message.body["components"]]
+    assert button["custom_id"] == "newsdigest:/latest 5 +5"
+    click = await discord_api.click(message, "More")
+    await discord_api.wait_for(
+        lambda: bool(discord_api.interaction_messages(click.interaction_id))
+    )
+    assert router.calls[-1][1] == "/latest 5 +5"
+    assert router.calls[-1][0].chat.chat_id == str(message.channel_id)
 
 
 async def test_a_failing_command_gets_an_ephemeral_error(

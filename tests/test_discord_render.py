@@ -139,12 +139,6 @@ def test_inline_styles() -> None:
     assert message.embeds[0].description == "**b***i*`xˋy` @\u200beveryone"
 
 
-def test_buttons_become_a_command_hint_after_the_embeds() -> None:
-    reply = Reply(sections=(_story(1, 5),), buttons=(Button("More", "/latest 5 5"),))
-    messages = render_reply(reply)
-    assert messages[-1].content == "More: `/latest 5 5`"
-
-
 def test_an_empty_reply_is_still_a_message() -> None:
     messages = render_reply(Reply(sections=()))
     assert messages == [DiscordMessage(content="\u200b")]
@@ -185,3 +179,15 @@ def test_any_reply_renders_within_discord_limits(sections: list[Section]) -> Non
         for embed in message.embeds:
             assert isinstance(embed, discord.Embed)
             assert "@everyone" not in (embed.description or "") + (embed.title or "")
+
+
+def test_buttons_go_on_the_last_message_and_long_commands_become_hints() -> None:
+    long_command = "/search " + "word " * 30
+    reply = Reply(
+        sections=tuple(_story(n) for n in range(30)),
+        buttons=(Button("More", "/latest 5 +5"), Button("All", long_command)),
+    )
+    messages = render_reply(reply)
+    assert [m.buttons for m in messages[:-1]] == [()] * (len(messages) - 1)
+    assert messages[-1].buttons == (Button("More", "/latest 5 +5"),)
+    assert messages[-1].content.startswith("All: `/search word")

@@ -20,9 +20,10 @@ from typing import Any
 import discord
 from discord import app_commands
 
+from adapters.discord.buttons import command_of
 from adapters.discord.commands import CommandHandler, build_slash_commands, sync_commands
 from adapters.discord.endpoints import discord_endpoints
-from adapters.discord.publisher import NO_MENTIONS, DiscordPublisher
+from adapters.discord.publisher import NO_MENTIONS, DiscordPublisher, view_of
 from adapters.discord.render import DiscordMessage, render_reply
 from bot.chats import Caller, ChatKind, ChatRef, Platform
 from bot.config import DiscordConfig
@@ -133,6 +134,7 @@ class _NewsdigestClient(discord.Client):
             self.tree.add_command(command)
         self.ready = asyncio.Event()
         self.commands_synced = False
+        self._adapter = adapter
 
     async def setup_hook(self) -> None:
         """Register the slash commands if Discord's copy differs (runs once, after login)."""
@@ -141,6 +143,12 @@ class _NewsdigestClient(discord.Client):
     async def on_ready(self) -> None:
         """The gateway session is up."""
         self.ready.set()
+
+    async def on_interaction(self, interaction: discord.Interaction) -> None:
+        """A pressed reply button runs its command (slash commands go through the tree)."""
+        command = command_of(interaction)
+        if command is not None:
+            await self._adapter.on_command(interaction, command)
 
 
 class _CommandTree(app_commands.CommandTree[Any]):
@@ -175,6 +183,7 @@ async def send_reply(interaction: discord.Interaction, reply: Reply) -> None:
         await interaction.response.send_message(
             first.content or None,
             embeds=list(first.embeds),
+            view=view_of(first),
             ephemeral=ephemeral,
             allowed_mentions=NO_MENTIONS,
         )
@@ -184,7 +193,10 @@ async def send_reply(interaction: discord.Interaction, reply: Reply) -> None:
     else:
         first = messages.pop(0)
         await interaction.edit_original_response(
-            content=first.content or None, embeds=list(first.embeds), allowed_mentions=NO_MENTIONS
+            content=first.content or None,
+            embeds=list(first.embeds),
+            view=view_of(first) or None,
+            allowed_mentions=NO_MENTIONS,
         )
     for message in messages:
         await _followup(interaction, message, ephemeral)
@@ -196,6 +208,7 @@ async def _followup(
     await interaction.followup.send(
         message.content or discord.utils.MISSING,
         embeds=list(message.embeds),
+        view=view_of(message),
         ephemeral=ephemeral,
         allowed_mentions=NO_MENTIONS,
     )

@@ -16,10 +16,12 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 import aiohttp
 import discord
 
+from adapters.discord.buttons import button_view
 from adapters.discord.endpoints import discord_endpoints
 from adapters.discord.render import DiscordMessage, render_plain, render_reply
 from bot.chats import ChatRef, Platform
@@ -81,11 +83,17 @@ async def _send(channel: discord.PartialMessageable, message: DiscordMessage) ->
         sent = await channel.send(
             content=message.content or None,
             embeds=list(message.embeds),
+            view=view_of(message),
             allowed_mentions=NO_MENTIONS,
         )
     except (discord.DiscordException, aiohttp.ClientError, TimeoutError) as exc:
         raise translate_error(exc) from exc
     return str(sent.id)
+
+
+def view_of(message: DiscordMessage) -> Any:
+    """The `view=` argument for a send: the message's buttons, or discord.py's "none"."""
+    return button_view(message.buttons) if message.buttons else discord.utils.MISSING
 
 
 def translate_error(exc: BaseException) -> DeliveryError:

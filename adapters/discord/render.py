@@ -2,7 +2,9 @@
 
 One embed per section (more when a section's text is over the description limit); embeds are
 packed into messages of at most 10 embeds and 6,000 characters, keeping a section's embeds in one
-message whenever they fit, so a long digest spans several messages in order.
+message whenever they fit, so a long digest spans several messages in order. The reply's buttons
+go on the last message as Discord buttons (adapters.discord.buttons); a command too long for a
+button's custom_id becomes a command hint in the text instead.
 
 Escaping: discord.utils.escape_markdown and escape_mentions do most of it; on top of them this
 module neutralises what they leave alone (`<@id>` with short ids, `<#channel>`, `<t:...>`
@@ -18,10 +20,12 @@ from urllib.parse import quote
 
 import discord
 
+from adapters.discord.buttons import BUTTONS_PER_MESSAGE, fits_as_button
 from bot.replies import (
     Block,
     Bold,
     BulletList,
+    Button,
     Code,
     Heading,
     Inline,
@@ -48,10 +52,11 @@ _SAFE_URL = re.compile(r"^https?://[^\s<>]+$", re.IGNORECASE)
 
 @dataclass(frozen=True, slots=True)
 class DiscordMessage:
-    """One Discord message: its text and its embeds."""
+    """One Discord message: its text, its embeds and its buttons."""
 
     content: str = ""
     embeds: tuple[discord.Embed, ...] = ()
+    buttons: tuple[Button, ...] = ()
 
 
 def escape_text(text: str) -> str:
@@ -75,9 +80,13 @@ def render_reply(reply: Reply) -> list[DiscordMessage]:
                 messages.append([])
             messages[-1].append(embed)
     rendered = [DiscordMessage(embeds=tuple(embeds)) for embeds in messages if embeds]
-    footer = _buttons_text(reply)
-    if footer or not rendered:
-        rendered.append(DiscordMessage(content=footer or "\u200b"))
+    buttons = tuple(b for b in reply.buttons if fits_as_button(b))[:BUTTONS_PER_MESSAGE]
+    hint = _buttons_text(tuple(b for b in reply.buttons if b not in buttons))
+    if hint or not rendered:
+        rendered.append(DiscordMessage(content=hint or "\u200b"))
+    if buttons:
+        last = rendered[-1]
+        rendered[-1] = DiscordMessage(content=last.content, embeds=last.embeds, buttons=buttons)
     return rendered
 
 
@@ -187,8 +196,9 @@ def _fits(message: list[discord.Embed], embeds: list[discord.Embed]) -> bool:
     return len(message) + len(embeds) <= EMBEDS_PER_MESSAGE and total <= EMBED_TOTAL_LIMIT
 
 
-def _buttons_text(reply: Reply) -> str:
-    lines = [f"{escape_text(b.label)}: `{b.command.replace('`', 'ˋ')}`" for b in reply.buttons]
+def _buttons_text(buttons: tuple[Button, ...]) -> str:
+    """Buttons Discord cannot carry (command too long) as a line of command hints."""
+    lines = [f"{escape_text(b.label)}: `{b.command.replace('`', 'ˋ')}`" for b in buttons]
     return split_text("\n".join(lines), CONTENT_LIMIT)[0] if lines else ""
 
 
