@@ -8,7 +8,8 @@
 
 Each path answers with a registered Route: status, body, headers, an optional delay (for
 timeouts), chunked streaming without Content-Length, gzip, and ETag / Last-Modified validators
-that produce 304 on a matching conditional GET. server.redirect() adds a redirect.
+that produce 304 on a matching conditional GET. server.redirect() adds a redirect. The server
+counts requests per path and the most requests it answered at once (max_in_flight).
 """
 
 from __future__ import annotations
@@ -42,6 +43,8 @@ class FeedServer:
         self.routes: dict[str, Route] = {}
         self.requests: Counter[str] = Counter()
         self.last_headers: dict[str, dict[str, str]] = {}
+        self.in_flight = 0
+        self.max_in_flight = 0
         self._closing = asyncio.Event()
         app = web.Application()
         app.router.add_route("GET", "/{tail:.*}", self._handle)
@@ -98,6 +101,14 @@ class FeedServer:
         self.routes[path] = Route(status=status, headers={"Location": location})
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
+        self.in_flight += 1
+        self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            return await self._answer(request)
+        finally:
+            self.in_flight -= 1
+
+    async def _answer(self, request: web.Request) -> web.StreamResponse:
         path = request.path
         self.requests[path] += 1
         self.last_headers[path] = dict(request.headers)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
@@ -167,3 +168,31 @@ async def test_connection_refused_is_a_source_error(fetcher: Fetcher) -> None:
         url = closed.url("/gone")
     with pytest.raises(SourceError, match="could not connect"):
         await fetcher.fetch(url)
+
+
+async def test_gzip_bomb_is_cut_at_the_cap_after_decoding(
+    server: FeedServer, fetcher: Fetcher
+) -> None:
+    # A megabyte of zeros is about a kilobyte on the wire: only the decoded size trips the cap.
+    server.add("/bomb", b"\0" * 1_000_000, content_type="text/xml", gzip=True)
+    with pytest.raises(SourceError, match="larger than 10 kB"):
+        await fetcher.fetch(server.url("/bomb"))
+
+
+async def test_concurrency_is_bounded_per_host(server: FeedServer) -> None:
+    for n in range(6):
+        server.add(f"/slow{n}", "ok", delay=0.05)
+    config = SourcesConfig(allow_private_addresses=True, concurrency=10, per_host_concurrency=2)
+    async with Fetcher(config) as bounded:
+        results = await asyncio.gather(*(bounded.fetch(server.url(f"/slow{n}")) for n in range(6)))
+    assert [r.content for r in results] == [b"ok"] * 6
+    assert 1 <= server.max_in_flight <= 2
+
+
+async def test_concurrency_is_bounded_overall(server: FeedServer) -> None:
+    for n in range(6):
+        server.add(f"/slow{n}", "ok", delay=0.05)
+    config = SourcesConfig(allow_private_addresses=True, concurrency=1, per_host_concurrency=4)
+    async with Fetcher(config) as bounded:
+        await asyncio.gather(*(bounded.fetch(server.url(f"/slow{n}")) for n in range(6)))
+    assert server.max_in_flight == 1

@@ -1,8 +1,10 @@
 """Feeds: RSS 0.9x/1.0/2.0 and Atom bytes into ParsedFeed, with feedparser.
 
 feedparser detects the encoding from the bytes, the XML declaration and the HTTP header (and
-recovers from a wrong or missing one), recovers what it can from malformed XML, sanitizes entry
-HTML and resolves relative links against the feed's URL. What it cannot make a feed of at all
+recovers from a wrong or missing one), recovers what it can from malformed XML and resolves
+entry links against the feed's URL. Its HTML sanitizer is switched off: entries are turned into
+plain text (bot.ingest.markup drops tags, scripts and styles) and never shown as HTML, and the
+sanitizer took two thirds of the parsing time. What it cannot make a feed of at all
 (an HTML page, garbage) is a SourceError "not a feed".
 """
 
@@ -59,7 +61,9 @@ def parse_feed(content: bytes, *, url: str, content_type: str | None = None) -> 
     headers = {"content-location": url}
     if content_type:
         headers["content-type"] = content_type
-    parsed = feedparser.parse(content, response_headers=headers, sanitize_html=True)
+    parsed = feedparser.parse(
+        content, response_headers=headers, sanitize_html=False, resolve_relative_uris=False
+    )
     version = parsed.get("version") or ""
     if not version and not parsed.entries:
         raise SourceError(url, "not a feed")

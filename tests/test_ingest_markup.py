@@ -1,0 +1,53 @@
+"""HTML fragments to text, and feed links announced by pages."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.ingest.markup import extract_feed_links, extract_text
+from bot.ingest.pages import discover_feeds
+
+
+@pytest.mark.parametrize(
+    ("fragment", "text"),
+    [
+        ("Plain text stays.", "Plain text stays."),
+        ("<p>One.</p><p>Two.</p>", "One.\nTwo."),
+        ("Line one<br>line two", "Line one\nline two"),
+        ("<p>Fish &amp; chips &eacute;t&eacute;</p>", "Fish & chips été"),
+        ("<p>Kept</p><script>alert('x')</script><style>p {}</style>", "Kept"),
+        ("<ul><li>First</li><li>Second</li></ul>", "First\nSecond"),
+        ("<p>  spaced \t out\u00a0 words </p>", "spaced out words"),
+        (
+            "<div><p>Nested <b>bold</b> and <a href='/x'>link</a>.</p></div>",
+            "Nested bold and link.",
+        ),
+        ("", ""),
+    ],
+)
+def test_extract_text(fragment: str, text: str) -> None:
+    assert extract_text(fragment) == text
+
+
+def test_feed_links_are_absolute_and_only_feeds() -> None:
+    page = """<html><head><base href="https://news.example/section/">
+    <link rel="stylesheet" href="/style.css">
+    <link rel="alternate" hreflang="fr" href="/fr/">
+    <link rel="Alternate" type="application/rss+xml" href="rss.xml">
+    <link rel="alternate feed" type="application/atom+xml; charset=utf-8" href="/atom">
+    <link rel="alternate" type="application/rss+xml" href="rss.xml">
+    <link rel="alternate" type="application/rss+xml" href="javascript:alert(1)">
+    </head><body></body></html>"""
+    assert extract_feed_links(page, url="https://news.example/") == (
+        "https://news.example/section/rss.xml",
+        "https://news.example/atom",
+    )
+
+
+def test_discover_feeds_reads_bytes_in_any_ascii_compatible_encoding() -> None:
+    page = (
+        '<head><title>Caf\xe9</title><link rel="alternate" type="application/rss+xml" href="/f">'
+    )
+    assert discover_feeds(page.encode("cp1252"), url="http://a.example/x") == (
+        "http://a.example/f",
+    )
