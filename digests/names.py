@@ -36,6 +36,9 @@ _NAME_RUN = re.compile(
 _CAPITALIZED = re.compile(r"\b[A-Z][\w’'\-]*")
 _TRAILING_NAME = re.compile(r"[A-Z][\w’'\-.]*(?:\s+[A-Z][\w’'\-.]*)*$")
 _ANTECEDENT_REACH = 800
+# Capitalized words (titles, first names) right before a name, up to where the run starts.
+_NAME_PREFIX = re.compile(r"(?:[A-Z][\w’'.\-]*[ \t]+)+$")
+_CLAUSE_OPENERS = frozenset('.!?:;,\n“”"(—')
 _TITLES = word_set(
     """president vice secretary general sen senator rep representative gov governor mr mrs ms
     dr prof professor prime minister chairman chairwoman chair chief justice attorney speaker
@@ -63,7 +66,7 @@ _ORGANIZATION = word_set(
 class NameIndex:
     """The article's people: fullest name by last word and by title, and where each appears."""
 
-    __slots__ = ("_by_last", "_by_title", "_quoted_ends", "_quoted_starts", "_text")
+    __slots__ = ("_by_last", "_by_title", "_quoted_ends", "_quoted_starts", "_speakers", "_text")
 
     def __init__(self, text: str, quoted: Sequence[QuotedSpan]) -> None:
         self._text = text
@@ -71,6 +74,7 @@ class NameIndex:
         self._quoted_ends = [q.end for q in quoted]
         self._by_last: dict[str, str] = {}
         self._by_title: dict[str, str] = {}
+        self._speakers: list[tuple[int, str]] = []  # named speakers resolved so far
         for run in dict.fromkeys(_NAME_RUN.findall(text)):
             _learn(run, self._by_last, self._by_title)
 
@@ -90,7 +94,10 @@ class NameIndex:
         if low in PRONOUNS:
             return self._antecedent(mention.start) if low in _PERSON_PRONOUNS else None
         if written[:1].isupper():
-            return self.full_name(written)
+            name = self.full_name(written)
+            if name:
+                self._speakers.append((mention.start, name))
+            return name
         named = _TRAILING_NAME.search(written)
         if named:  # `election lawyer Joe Birkenstock`
             return self.full_name(named.group())
@@ -101,13 +108,26 @@ class NameIndex:
         return found or written
 
     def _antecedent(self, position: int) -> str | None:
-        """The last known person named outside a quote before `position`."""
+        """The last person named as a subject (outside quotes) or as a speaker before here."""
         lo = max(0, position - _ANTECEDENT_REACH)
+        if self._speakers and self._speakers[-1][0] > lo:
+            lo = self._speakers[-1][0]
         for word in reversed(list(_CAPITALIZED.finditer(self._text, lo, position))):
             name = self._by_last.get(_bare(word.group()).lower())
-            if name is not None and not self._quoted(word.start()):
+            if name is not None and self._is_subject(word.start()):
                 return name
+        if self._speakers and self._speakers[-1][0] >= lo:
+            return self._speakers[-1][1]
         return None
+
+    def _is_subject(self, position: int) -> bool:
+        """Whether the name at `position` opens a sentence or clause, outside any quote."""
+        if self._quoted(position):
+            return False
+        before = _NAME_PREFIX.search(self._text, max(0, position - 80), position)
+        start = before.start() if before else position
+        preceding = self._text[max(0, start - 2) : start].strip()
+        return not preceding or preceding[-1] in _CLAUSE_OPENERS
 
     def _quoted(self, position: int) -> bool:
         index = bisect.bisect_right(self._quoted_starts, position) - 1

@@ -154,10 +154,15 @@ def _attribute_one(
     after = [s for s in same_para if s.start > span.start]
     prev_end = before[-1].mark_end if before else para.start
     next_start = after[0].mark_start if after else para.end
+    lo = _sentence_start_before(text, max(prev_end, span.mark_start - _REACH), span.mark_start)
+    if text[span.start].islower():  # a fragment inside a sentence: its verb comes first
+        leading = _before_quote(text, lo, span.mark_start, cued_only=True)
+        if leading is not NO_ATTRIBUTION:
+            return leading
     trailing = _after_quote(text, span, next_start)
     if trailing is not NO_ATTRIBUTION:
         return trailing
-    return _before_quote(text, max(prev_end, span.mark_start - _REACH), span.mark_start)
+    return _before_quote(text, lo, span.mark_start)
 
 
 def _after_quote(text: str, span: QuotedSpan, limit: int) -> Attribution:
@@ -175,10 +180,13 @@ def _after_quote(text: str, span: QuotedSpan, limit: int) -> Attribution:
     cue = next(find_cues(text, lo, hi), None)
     if cue is None or cue.start - lo > _AFTER_REACH:
         return NO_ATTRIBUTION
-    if not text[lo : cue.start].strip(" ,—–-\n"):
+    between = text[lo : cue.start].rstrip()
+    if not between.strip(" ,—–-\n"):
         mention = _walk_forward(text, cue.end, hi)
-    else:
+    else:  # `he said`, or `…, if she didn't win by much, said David Wasserman`
         mention = _walk_back(text, lo, cue.start)
+        if mention is None and between.endswith(","):
+            mention = _walk_forward(text, cue.end, hi)
     return Attribution(None, mention, cue.word) if mention else NO_ATTRIBUTION
 
 
@@ -188,8 +196,7 @@ def _short_clause(text: str, lo: int, hi: int) -> bool:
     return gap[-1:] in ".!?" and len(gap.split()) <= 6 and any(find_cues(text, lo, hi))
 
 
-def _before_quote(text: str, lo: int, hi: int) -> Attribution:
-    lo = _sentence_start_before(text, lo, hi)
+def _before_quote(text: str, lo: int, hi: int, cued_only: bool = False) -> Attribution:
     cues = [c for c in find_cues(text, lo, hi) if not _is_noun_use(text, lo, c)]
     for cue in cues:
         word = cue.word
@@ -201,6 +208,8 @@ def _before_quote(text: str, lo: int, hi: int) -> Attribution:
             mention = _walk_back(text, lo, cue.start)
         if mention is not None:
             return Attribution(None, mention, word)
+    if cued_only:
+        return NO_ATTRIBUTION
     subject = _sentence_subject(text, lo, hi)
     if subject is None:
         return NO_ATTRIBUTION
@@ -418,7 +427,8 @@ def _from_previous_paragraph(
         return NO_ATTRIBUTION
     prev = paragraphs[index - 1]
     if text[prev.start : prev.end].rstrip().endswith(":"):
-        lead_in = _before_quote(text, max(prev.start, prev.end - _REACH), prev.end)
+        lo = _sentence_start_before(text, max(prev.start, prev.end - _REACH), prev.end)
+        lead_in = _before_quote(text, lo, prev.end)
         if lead_in is not NO_ATTRIBUTION:
             return lead_in
     if i > 0 and spans[i - 1].paragraph == index - 1:
