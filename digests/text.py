@@ -54,8 +54,11 @@ _LINE_BREAK = re.compile(r"[\r\u2028\u2029\x85]\n?")
 _INVISIBLE = re.compile(r"[\x00-\x08\x0e-\x1f\x7f\u00ad\u200b-\u200d\u2060\ufeff]")
 # Punctuation glued to a quote mark: `was “mentioned”Stoltenberg`, `history.’It`, `said“We`.
 # Each pattern starts with its quote mark (a look-behind after it) so the scan stays fast.
-_GLUED_AFTER_CLOSE = re.compile(r"”(?=[^\W_])|’(?<=[.,!?]’)(?=[^\W_])(?!s\b)")
+_GLUED_AFTER_CLOSE = re.compile(r"”(?<=\S”)(?=[^\W_])|’(?<=[.,!?]’)(?=[^\W_])(?!s\b)")
 _GLUED_BEFORE_OPEN = re.compile(r"“(?<=[\w,.:;!?]“)")
+# A straight quote with a word glued on one side; which side depends on the mark's parity.
+_GLUED_STRAIGHT = re.compile(r'"(?<=[\w,.:;!?]")|"(?=[^\W_])')
+_STRAIGHT_QUOTE_OR_LINE = re.compile(r'["\n]')
 _DATELINE = re.compile(
     r"(?i)^(?:[A-Z][\w .,'’/-]{0,40}?\s?)?\(\s?(?:cnn|reuters|ap|afp|upi|bloomberg|ap photo)\s?\)"
     r"\s?(?:--|[-—–:])\s?"
@@ -68,8 +71,8 @@ _HAS_WORD = re.compile(r"[^\W_]")
 _CAPITALIZED_START = re.compile(r"[.!?][\"”’']? [\"“‘']?[A-Z]")
 _OPENING = "\"“‘'«([{"
 _TITLES = frozenset(
-    "mr mrs ms messrs dr prof gen sen rep gov lt col capt sgt maj adm cmdr rev fr hon"  # noqa: SIM905 - a word list reads best as one string
-    " pres supt insp det cpl pte brig st mt ft esq".split()
+    "mr mrs ms messrs dr prof gen sen sens rep reps gov govs lt col capt sgt maj adm cmdr"  # noqa: SIM905 - a word list reads best as one string
+    " rev fr hon pres supt insp det cpl pte brig st mt ft esq".split()
 )
 _BEFORE_NUMBERS = frozenset(
     "jan feb mar apr jun jul aug sep sept oct nov dec no nos vol pp fig art ch sec op"  # noqa: SIM905 - a word list reads best as one string
@@ -168,12 +171,47 @@ def _normalize(raw: str) -> str:
     if "&" in text:
         text = html.unescape(text)
     text = _INVISIBLE.sub("", text)
+    if '"' in text:
+        text = _repair_straight_quotes(text)
     if text.isascii():  # nothing below can match ASCII text
         return text
     if not unicodedata.is_normalized("NFC", text):
         text = unicodedata.normalize("NFC", text)
     text = _GLUED_AFTER_CLOSE.sub(r"\g<0> ", text)
     return _GLUED_BEFORE_OPEN.sub(" “", text)
+
+
+def _repair_straight_quotes(text: str) -> str:
+    """Space straight quotes glued to words: `said"We go,"He said` -> `said "We go," He said`.
+
+    A mark after a space opens and one before a space closes; a mark glued on both sides opens
+    or closes by its parity on the line. One pass over the marks: linear.
+    """
+    if _GLUED_STRAIGHT.search(text) is None:
+        return text
+    pieces = []
+    last = 0
+    opening = True  # whether the next mark glued on both sides opens, by parity on the line
+    for match in _STRAIGHT_QUOTE_OR_LINE.finditer(text):
+        pos = match.start()
+        if text[pos] == "\n":
+            opening = True
+            continue
+        before, after = text[pos - 1 : pos] or " ", text[pos + 1 : pos + 2] or " "
+        if before.isspace() or after.isspace():
+            opening = not before.isspace()
+        elif opening:
+            if before.isalnum() or before in ",:;":
+                pieces += [text[last:pos], " "]
+                last = pos
+            opening = False
+        else:
+            if after.isalnum():
+                pieces += [text[last : pos + 1], " "]
+                last = pos + 1
+            opening = True
+    pieces.append(text[last:])
+    return "".join(pieces)
 
 
 def _strip_html(text: str) -> str:

@@ -27,14 +27,24 @@ def _sentences(raw: str) -> list[str]:
         ("It was the end of an era.’Then came the vote.", "era.’ Then came"),
         ("He said“We will go.”", "said “We will go.”"),
         ("She said,“No.”", "said, “No.”"),
+        ('The plan was "mentioned"Lindqvist spoke.', 'was "mentioned" Lindqvist spoke.'),
+        ('"It must not escalate,"He said.', '"It must not escalate," He said.'),
+        ('He said"We will go."', 'said "We will go."'),
     ],
 )
 def test_glued_quotes_are_separated(raw: str, expected: str) -> None:
     assert expected in clean_text(raw).text
 
 
-def test_apostrophes_are_left_alone() -> None:
-    text = "The U.S.’s envoy didn’t come. Rock ’n’ roll stayed."
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The U.S.’s envoy didn’t come. Rock ’n’ roll stayed.",
+        'A 12" pipe burst. He said "yes" and "no".',
+        "”Hej” sa han.",
+    ],
+)
+def test_apostrophes_and_well_spaced_quotes_are_left_alone(text: str) -> None:
     assert clean_text(text).text == text
 
 
