@@ -196,3 +196,12 @@ async def test_concurrency_is_bounded_overall(server: FeedServer) -> None:
     async with Fetcher(config) as bounded:
         await asyncio.gather(*(bounded.fetch(server.url(f"/slow{n}")) for n in range(6)))
     assert server.max_in_flight == 1
+
+
+async def test_waiting_for_a_free_slot_does_not_count_as_a_timeout(server: FeedServer) -> None:
+    for n in range(8):
+        server.add(f"/slow{n}", "ok", delay=0.15)
+    config = SourcesConfig(allow_private_addresses=True, timeout_seconds=1.0, concurrency=1)
+    async with Fetcher(config) as queued:
+        results = await asyncio.gather(*(queued.fetch(server.url(f"/slow{n}")) for n in range(8)))
+    assert len(results) == 8

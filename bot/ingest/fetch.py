@@ -4,6 +4,8 @@ Fetcher follows redirects itself (httpx's follow_redirects would skip the SSRF g
 hops), checks every hop with bot.ingest.addresses, caps the body size while streaming (after
 gzip decoding, so a compressed bomb is cut too), refuses binary content, and bounds concurrency
 overall and per host with semaphores. Every failure is a SourceError with a short reason.
+The timeout applies to each hop: to resolving its name, and to its request and body once the
+hop holds its semaphores (time spent waiting for a free slot is not the server's slowness).
 
 The client ignores proxy environment variables (trust_env=False): a proxy would connect to
 whatever the name resolves to on its side, past the guard.
@@ -84,14 +86,11 @@ class Fetcher:
         self, url: str, *, etag: str | None = None, last_modified: str | None = None
     ) -> FetchResult:
         """GET `url`, following redirects; raise SourceError with a short reason on failure."""
-        timeout = self.config.timeout_seconds
         try:
-            async with asyncio.timeout(timeout):
-                return await self._follow(url, _validators(etag, last_modified))
-        except TimeoutError as exc:
-            raise SourceError(url, f"timed out after {timeout:g} s") from exc
-        except httpx.TimeoutException as exc:
-            raise SourceError(url, f"timed out after {timeout:g} s") from exc
+            return await self._follow(url, _validators(etag, last_modified))
+        except (TimeoutError, httpx.TimeoutException) as exc:
+            reason = f"timed out after {self.config.timeout_seconds:g} s"
+            raise SourceError(url, reason) from exc
         except httpx.HTTPError as exc:
             raise SourceError(url, _describe(exc)) from exc
         except httpx.InvalidURL as exc:
@@ -100,9 +99,10 @@ class Fetcher:
     async def _follow(self, url: str, validators: dict[str, str]) -> FetchResult:
         seen = {url}
         for _ in range(self.config.max_redirects + 1):
-            checked = await check_url(
-                url, allow_private=self.config.allow_private_addresses, resolve=self._resolve
-            )
+            async with asyncio.timeout(self.config.timeout_seconds):
+                checked = await check_url(
+                    url, allow_private=self.config.allow_private_addresses, resolve=self._resolve
+                )
             result = await self._get(checked, validators)
             if isinstance(result, FetchResult):
                 return result
@@ -113,11 +113,18 @@ class Fetcher:
         raise SourceError(url, f"too many redirects (more than {self.config.max_redirects})")
 
     async def _get(self, checked: CheckedURL, validators: dict[str, str]) -> FetchResult | str:
-        """One hop: a FetchResult, or the absolute URL a redirect points to."""
+        """One hop: a FetchResult, or the absolute URL a redirect points to.
+
+        The timeout starts once the hop holds its semaphores: waiting in line is not slowness.
+        """
         request = self._client.build_request(
             "GET", _pinned_url(checked), headers={"Host": _host_header(checked), **validators}
         )
-        async with self._overall, self._per_host[checked.host]:
+        async with (
+            self._overall,
+            self._per_host[checked.host],
+            asyncio.timeout(self.config.timeout_seconds),
+        ):
             response = await self._client.send(request, stream=True)
             try:
                 return await self._read(checked.url, response)
