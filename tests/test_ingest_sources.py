@@ -274,3 +274,17 @@ async def test_page_without_article_text_is_a_source_error(
     server.add("/blank", "<html><head><title>x</title></head><body></body></html>")
     with pytest.raises(SourceError, match="no article text"):
         await read_source(fetcher, server.url("/blank"))
+
+
+async def test_items_that_change_guid_every_fetch_keep_their_dedup_keys(
+    server: FeedServer, fetcher: Fetcher
+) -> None:
+    reads = []
+    for fetch in range(2):
+        changing = RSS20.replace("ferry-1", f"ferry-{fetch}-{fetch * 7919}")
+        serve(server, "/rss", changing)
+        reads.append(await read_source(fetcher, server.url("/rss"), full_text=False))
+    first, second = (read.items[0] for read in reads)
+    assert first.guid != second.guid
+    assert first.canonical_url == second.canonical_url == server.url("/ferry")
+    assert first.text == second.text
