@@ -103,6 +103,11 @@ class TelegramAPI:
         self.port = 0
 
     @property
+    def polling(self) -> bool:
+        """Whether a getUpdates request is waiting for updates right now."""
+        return self._polling
+
+    @property
     def base_url(self) -> str:
         """What python-telegram-bot takes as `base_url` (it appends the token)."""
         return f"http://127.0.0.1:{self.port}/bot"
@@ -294,6 +299,7 @@ class TelegramAPI:
                 "make sure that only one bot instance is running",
             )
         self._polling = True
+        self._notify()
         try:
             offset = params.get("offset") or 0
             self._updates = [u for u in self._updates if u["update_id"] >= offset]

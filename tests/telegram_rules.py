@@ -122,11 +122,15 @@ class TelegramFailure(Exception):
 
 @dataclass(slots=True)
 class FloodModel:
-    """Telegram's limits: 30 messages/s overall, 1/s per chat, 20/min per group."""
+    """Telegram's limits: 30 messages/s overall, 1/s per chat, 20 per `group_window` s per group.
+
+    Rejected messages do not count. `retry_after` is whole seconds, at least 1, as Telegram's.
+    """
 
     per_second: int = 30
     chat_interval: float = 1.0
     group_per_minute: int = 20
+    group_window: float = 60.0
     overall: deque[float] = field(default_factory=deque)
     last_in_chat: dict[int, float] = field(default_factory=dict)
     in_group: dict[int, deque[float]] = field(default_factory=dict)
@@ -143,10 +147,10 @@ class FloodModel:
         if last is not None and now - last < self.chat_interval:
             waits.append(last + self.chat_interval - now)
         group = self.in_group.setdefault(chat_id, deque()) if chat_id < 0 else None
-        while group and group[0] <= now - 60.0:
+        while group and group[0] <= now - self.group_window:
             group.popleft()
         if group is not None and len(group) >= self.group_per_minute:
-            waits.append(group[0] + 60.0 - now)
+            waits.append(group[0] + self.group_window - now)
         if waits:
             self.rejected += 1
             retry_after = max(1, math.ceil(max(waits)))

@@ -4,12 +4,14 @@ Telegram allows about 30 messages per second overall, one per second in a chat, 
 minute in a group. python-telegram-bot's AIORateLimiter covers the overall and the group limits
 but has no per-chat limit for private chats, and it paces with token buckets that let bursts
 through; a burst reaches the server spread by network jitter, which is what trips a sliding-window
-flood check. This pacer instead spaces sends evenly: each message gets a start time at least
-`1/30 s` after the previous one (times a small safety margin), at least a second after the
-previous message to the same chat, and within a 20-per-minute window for groups.
+flood check. This pacer instead spaces sends evenly: each message starts at least `1/30 s`
+after the previous one actually started (times a small safety margin), at least a second after
+the previous message to the same chat was answered, and within a 20-per-minute window for groups.
 
-Slots are handed out in call order without awaiting between the check and the booking, so no
-lock is needed for the overall spacing; a per-chat lock keeps one chat's messages in order.
+Spacing is measured from when the previous send really started, not booked ahead: if the event
+loop stalls, later sends shift instead of bunching up. Both locks are FIFO, so messages leave in
+call order; a chat's lock is held until its message is answered, keeping one chat's messages in
+order.
 """
 
 from __future__ import annotations
@@ -27,11 +29,13 @@ _PRUNE_ABOVE = 20_000
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class FloodLimits:
-    """Telegram's limits; `margin` stretches every interval a little to absorb jitter."""
+    """Telegram's limits (`group_per_minute` per `group_window` seconds); `margin` stretches
+    every interval a little to absorb network jitter."""
 
     per_second: float = 30.0
     chat_interval: float = 1.0
     group_per_minute: int = 20
+    group_window: float = 60.0
     margin: float = 0.02
 
 
@@ -48,7 +52,8 @@ class TelegramPacer:
 
     def __init__(self, limits: FloodLimits | None = None) -> None:
         self.limits = limits or FloodLimits()
-        self._next_free = float("-inf")
+        self._overall = asyncio.Lock()
+        self._last_start = float("-inf")
         self._chats: dict[str, _ChatState] = {}
         self._pruned_at = float("-inf")
 
@@ -62,7 +67,7 @@ class TelegramPacer:
         try:
             async with state.lock:
                 await self._sleep_until(self._chat_ready_at(state, is_group=is_group))
-                await self._sleep_until(self._book_overall())
+                await self._take_overall_turn()
                 yield
                 self._record(state, is_group=is_group)
         finally:
@@ -71,7 +76,7 @@ class TelegramPacer:
     def _forget_quiet_chats(self) -> None:
         """Drop chats idle for longer than any limit looks back, so memory stays bounded."""
         self._pruned_at = time.monotonic()
-        horizon = self._pruned_at - 60.0 * (1.0 + self.limits.margin)
+        horizon = self._pruned_at - self.limits.group_window * (1.0 + self.limits.margin)
         quiet = [c for c, s in self._chats.items() if not s.users and s.last_sent < horizon]
         for chat_id in quiet:
             del self._chats[chat_id]
@@ -80,18 +85,19 @@ class TelegramPacer:
         stretch = 1.0 + self.limits.margin
         ready = state.last_sent + self.limits.chat_interval * stretch
         if is_group:
-            window = 60.0 * stretch
+            window = self.limits.group_window * stretch
             while state.recent and state.recent[0] <= time.monotonic() - window:
                 state.recent.popleft()
             if len(state.recent) >= self.limits.group_per_minute:
                 ready = max(ready, state.recent[0] + window)
         return ready
 
-    def _book_overall(self) -> float:
-        """Book the next overall slot; no await between reading and booking it."""
-        at = max(time.monotonic(), self._next_free)
-        self._next_free = at + (1.0 + self.limits.margin) / self.limits.per_second
-        return at
+    async def _take_overall_turn(self) -> None:
+        """Wait for the overall spacing after the previous send's real start."""
+        async with self._overall:
+            spacing = (1.0 + self.limits.margin) / self.limits.per_second
+            await self._sleep_until(self._last_start + spacing)
+            self._last_start = time.monotonic()
 
     def _record(self, state: _ChatState, *, is_group: bool) -> None:
         state.last_sent = time.monotonic()
