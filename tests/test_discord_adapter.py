@@ -5,11 +5,12 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 
+import aiohttp
 import discord
 import pytest
 
 from adapters.discord.app import FAILURE_TEXT, DiscordAdapter
-from bot.chats import Caller, ChatKind
+from bot.chats import Caller, ChatKind, ChatRef, Platform
 from bot.commands import COMMANDS
 from bot.config import DiscordConfig
 from bot.errors import ConfigError, PermissionDenied
@@ -271,3 +272,39 @@ async def test_a_rejected_token_is_a_config_error(
     with pytest.raises(ConfigError, match=r"discord\.token"):
         await adapter.start()
     assert discord.http.Route.BASE == "https://discord.com/api/v10"
+
+
+async def test_a_late_acknowledgement_is_refused_and_the_adapter_carries_on(
+    discord_api: DiscordStandIn, adapter: DiscordAdapter
+) -> None:
+    discord_api.ack_deadline = 0.0
+    late = await discord_api.inject_interaction("help")
+    await discord_api.wait_for(lambda: late.errors == [10062])
+    discord_api.ack_deadline = 3.0
+    assert await _answer(discord_api, "help") == ["ran /help"]
+    assert discord_api.interaction_messages(late.interaction_id) == []
+
+
+async def test_a_second_acknowledgement_is_refused(
+    discord_api: DiscordStandIn, adapter: DiscordAdapter
+) -> None:
+    interaction = await discord_api.inject_interaction("help")
+    await discord_api.wait_for(lambda: interaction.callback_types == [4])
+    url = (
+        f"{discord_api.api_base}/interactions/{interaction.interaction_id}"
+        f"/{interaction.token}/callback"
+    )
+    async with aiohttp.ClientSession() as session, session.post(url, json={"type": 5}) as answer:
+        assert answer.status == 400
+        assert (await answer.json())["code"] == 40060
+
+
+async def test_the_adapter_publishes_digests_over_its_rest_session(
+    discord_api: DiscordStandIn, adapter: DiscordAdapter
+) -> None:
+    channel = discord_api.channel_ids[2]
+    message_id = await adapter.publisher.publish(
+        ChatRef(Platform.DISCORD, str(channel)), plain_reply("Your digest")
+    )
+    [message] = discord_api.channel_messages(channel)
+    assert str(message.message_id) == message_id
