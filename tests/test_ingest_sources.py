@@ -288,3 +288,13 @@ async def test_items_that_change_guid_every_fetch_keep_their_dedup_keys(
     assert first.guid != second.guid
     assert first.canonical_url == second.canonical_url == server.url("/ferry")
     assert first.text == second.text
+
+
+async def test_entry_without_guid_or_link_gets_a_content_guid(
+    server: FeedServer, fetcher: Fetcher
+) -> None:
+    bare = PARTIAL.replace('<guid isPermaLink="false">no-link-1</guid>', "")
+    read = await read_source(fetcher, serve(server, "/bare", bare), full_text=False)
+    again = await read_source(fetcher, server.url("/bare"), full_text=False)
+    assert read.items[0].guid.startswith("sha256:")
+    assert read.items[0].guid == again.items[0].guid

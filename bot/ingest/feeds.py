@@ -95,7 +95,7 @@ def _entry(raw: Any) -> FeedEntry | None:
     title = extract_text(raw.get("title") or "").replace("\n", " ")
     if not (url or text or title):
         return None
-    guid = (raw.get("id") or "").strip() or url or f"sha256:{content_hash(title + chr(10) + text)}"
+    guid = (raw.get("id") or "").strip() or url or "sha256:" + content_hash(f"{title}\n{text}")
     return FeedEntry(
         guid=guid,
         url=url,
