@@ -3,6 +3,15 @@
 The poller calls read_source(); the store uses canonical_url(), content_hash() and
 NearDuplicateIndex for dedup; the service uses parse_opml() and render_opml(). None of these
 modules touch the database.
+
+Notes for callers (all additions with defaults, no renamed API):
+- read_source(known_guids=...) skips entries already stored, so their full text is not fetched
+  again on every poll; full_text=False turns full-text fetching off.
+- A folder source (file:// URL or path) must lie inside a folder listed in `[sources] folders`,
+  or read_source raises BlockedAddressError: chat admins must not read the server's disk.
+- ArticleDraft.url and .canonical_url are None for a feed entry without a link.
+- parse_opml raises UsageError for invalid or hostile OPML (the user's input is at fault).
+- Fetcher(resolve=...) takes the DNS resolver, for tests that map names to addresses.
 """
 
 from bot.ingest.addresses import check_url, is_public_address, resolve_host
