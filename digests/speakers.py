@@ -44,7 +44,7 @@ _CUE_WORDS = (
     "answered reiterated reiterates repeated emailed texted whispered screamed interjected "
     "blasted slammed mocked charged quoted referring referred dubbed labeled branded remarking "
     "declaring stating insisting suggesting blamed praised criticized thanked questioned vented "
-    "indicated implied alleged fumed barked denounced dismissed mocks thinks thought pressed"
+    "indicated implied alleged fumed barked denounced dismissed mocks thinks thought pressed read"
 )
 _CUES = word_set(_CUE_WORDS)
 _CUE_CANDIDATE = re.compile(r"\b(?:[a-z]+|According)\b")
@@ -89,10 +89,13 @@ _OPENERS_LOWER = frozenset(w.lower() for w in _OPENERS) - {"it"}
 _TIME = word_set(
     "monday tuesday wednesday thursday friday saturday sunday january february march april may "
     "june july august september october november december jan. feb. aug. sept. oct. nov. dec. "
-    "night morning afternoon evening today yesterday tonight week weekend month year"
+    "night morning afternoon evening today yesterday tonight week weekend month year ago weeks "
+    "days months years hours than less more two three four five six ten several few"
 )
 _TIME_PREPOSITIONS = word_set("on in at during last this early late next")
 _NOT_NAMES = _INTRO | _OPENERS_LOWER | _TIME
+_COORDINATORS = word_set("and but or")
+_SHORT_LEAD = 5
 _CONJUNCTIONS = word_set("and but so yet still now then also")
 _PREPOSITIONS = word_set("for of in at from with on")
 _PARTICLES = word_set("de la van von der al bin da du di le of")
@@ -210,6 +213,10 @@ def _before_quote(text: str, lo: int, hi: int, cued_only: bool = False) -> Attri
             return Attribution(None, mention, word)
     if cued_only:
         return NO_ATTRIBUTION
+    if not cues and text[lo:hi].rstrip().endswith(":"):  # `Bush: “The mission is …”`
+        short = len(_TOKEN.findall(text, lo, hi)) <= _SHORT_LEAD
+        lead = _walk_forward(text, lo, hi) if short else _sentence_subject(text, lo, hi)
+        return Attribution(None, lead, ":") if lead else NO_ATTRIBUTION
     subject = _sentence_subject(text, lo, hi)
     if subject is None:
         return NO_ATTRIBUTION
@@ -232,6 +239,14 @@ def _is_noun_use(text: str, lo: int, cue: Cue) -> bool:
     return word.lower() in _DETERMINERS or word.endswith(("’s", "'s", "s’"))
 
 
+def _could_be_named(text: str, mention: Span) -> bool:
+    """`Horrified at …, ` opens a sentence; a one-word name also shows up mid-sentence."""
+    word = mention.text
+    if not word[:1].isupper() or " " in word or word.lower() in PRONOUNS:
+        return True
+    return re.search(rf"[a-z,] {re.escape(word)}\b", text) is not None
+
+
 def _sentence_subject(text: str, lo: int, hi: int) -> Span | None:
     """The subject of a sentence with a partial quote: `Comey indicated that … “…”`."""
     tokens = list(_TOKEN.finditer(text, lo, min(hi, lo + _REACH)))
@@ -249,9 +264,12 @@ def _sentence_subject(text: str, lo: int, hi: int) -> Span | None:
     if start >= len(tokens):
         return None
     mention = _walk_forward(text, tokens[start].start(), hi)
-    if mention is None:
+    if mention is None or not _could_be_named(text, mention):
         return None
     following = _TOKEN.search(text, mention.end, hi)
+    if following and following.group() == ",":  # `Marty West, a professor at Harvard, called`
+        closing = text.find(",", following.end(), hi)
+        following = _TOKEN.search(text, closing + 1, hi) if 0 < closing < hi else None
     return mention if following and following.group().islower() else None
 
 
@@ -271,7 +289,7 @@ def _sentence_end_after(text: str, lo: int, hi: int) -> int:
 def _walk_back(text: str, lo: int, hi: int) -> Span | None:
     tokens = list(_TOKEN.finditer(text, lo, hi))
     i = _skip_aside(tokens, _skip_adverbials(tokens, len(tokens) - 1))
-    if i < 0:
+    if i < 0 or tokens[i].group() in _COORDINATORS:  # `… and said`: the sentence's subject
         return None
     word = tokens[i].group()
     if word.lower() in PRONOUNS:
@@ -341,8 +359,8 @@ def _noun_phrase_back(tokens: list[re.Match[str]], i: int) -> int | None:
         word = tokens[j].group()
         if not word[0].isalnum():
             break
-        if word.lower() in _DETERMINERS:
-            return j
+        if word.lower() in _DETERMINERS or (j < i and word.endswith(("’s", "'s"))):
+            return j  # `the statement`, `Powell’s office`
     word = tokens[i].group()
     if word.endswith("s") and word.islower() and len(word) > 3:
         return i
@@ -382,10 +400,12 @@ def _name_forward(
 
 def _noun_phrase_forward(text: str, tokens: list[re.Match[str]]) -> Span:
     end = tokens[0].end()
+    proper = False
     for token in tokens[1:7]:
         word = token.group()
-        if not word[0].isalnum() or word.lower() in _FORWARD_STOP:
+        if not word[0].isalnum() or word.lower() in _FORWARD_STOP or (proper and word.islower()):
             break
+        proper = word[0].isupper()  # `the FBI lists`: a name ends the phrase
         end = token.end()
     return _span(text, tokens[0].start(), end)
 
