@@ -44,7 +44,8 @@ _CUE_WORDS = (
     "answered reiterated reiterates repeated emailed texted whispered screamed interjected "
     "blasted slammed mocked charged quoted referring referred dubbed labeled branded remarking "
     "declaring stating insisting suggesting blamed praised criticized thanked questioned vented "
-    "indicated implied alleged fumed barked denounced dismissed mocks thinks thought pressed read"
+    "indicated implied alleged fumed barked denounced dismissed mocks thinks thought pressed read "
+    "cried screamed hollered"
 )
 _CUES = word_set(_CUE_WORDS)
 _CUE_CANDIDATE = re.compile(r"\b(?:[a-z]+|According)\b")
@@ -62,7 +63,7 @@ _CUE_PHRASES = {
 _TOKEN = re.compile(r"[^\W_](?:[\w’'.\-]*\w)?\.?|[,;:()—–]")
 _SENTENCE_END = re.compile(
     r"(?<![A-Z])(?<!Mr)(?<!Ms)(?<!Dr)(?<!Jr)(?<!St)(?<!Mrs)(?<!Sen)(?<!Rep)(?<!Gov)(?<!Gen)"
-    r"[.!?][\"”’)]*\s+(?=[\"“‘(]?[A-Z0-9])"
+    r"[.!?][\"”’)]*\s+(?=[\"“‘(]?[A-Z0-9])|\n"
 )
 _AFTER_OK_END = frozenset(",?!—–-…:;")
 _SKIP = word_set(
