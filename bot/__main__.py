@@ -3,8 +3,27 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
+import dataclasses
+import logging
+import os
+import signal
 import sys
 from collections.abc import Sequence
+from contextlib import AsyncExitStack
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy.engine import make_url
+
+from bot.chats import Platform
+from bot.config import Config, load_config
+from bot.migrations import upgrade_schema
+from bot.publisher import Publisher
+from bot.runtime import SAMPLES, Core, open_core
+from bot.scheduler import build_scheduler
+
+if TYPE_CHECKING:
+    from adapters.console.app import ConsoleAdapter
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -21,9 +40,14 @@ def _parser() -> argparse.ArgumentParser:
         "--input", help='a JSONL file of articles {"id", "text", "title"?}, or - (batch mode)'
     )
     run = commands.add_parser("run", help="run the bot")
-    run.add_argument("--config", help="a TOML config file")
+    run.add_argument("--config", help="a TOML config file (default: the demo on sample articles)")
+    run.add_argument(
+        "--console", action="store_true", help="also chat in the terminal when tokens are set"
+    )
+    run.add_argument("-v", "--verbose", action="store_true", help="log at INFO level")
     migrate = commands.add_parser("migrate", help="upgrade the database schema")
     migrate.add_argument("--config", help="a TOML config file")
+    migrate.add_argument("-v", "--verbose", action="store_true", help="log at INFO level")
     return parser
 
 
@@ -34,12 +58,85 @@ def main(argv: Sequence[str] | None = None) -> int:
         from bot.digest_command import run_digest_command
 
         return run_digest_command(args)
-    if args.command == "run":
-        from adapters.console.app import run_console
+    from bot.errors import ConfigError
 
-        return run_console(args)
-    print(f"newsdigest: {args.command}: not available yet", file=sys.stderr)
-    return 2
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        config = _load_config(args)
+        if args.command == "migrate":
+            asyncio.run(upgrade_schema(config.database.url))
+            print(f"newsdigest: the database at {_safe_url(config.database.url)} is up to date")
+            return 0
+        return asyncio.run(_run(config, console=args.console))
+    except ConfigError as exc:
+        print(f"newsdigest: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def _load_config(args: argparse.Namespace) -> Config:
+    """The config file if given; without one, the demo set-up on the bundled sample articles."""
+    config = load_config(args.config, os.environ)
+    if args.config is None:
+        sources = dataclasses.replace(config.sources, folders=(str(SAMPLES),))
+        config = dataclasses.replace(config, sources=sources)
+    return config
+
+
+async def _run(config: Config, *, console: bool) -> int:
+    """Run the bot until the console input ends, or until SIGINT/SIGTERM."""
+    from adapters.console.app import ConsoleAdapter
+
+    publishers: dict[Platform, Publisher] = {}
+    async with AsyncExitStack() as stack:
+        core = await stack.enter_async_context(open_core(config))
+        await core.add_folder_sources(config.sources.folders)
+        platforms = await _start_platforms(stack, core, publishers)
+        terminal = None
+        if console or not platforms:
+            terminal = ConsoleAdapter(
+                core.router, sys.stdin, sys.stdout, prompt=sys.stdin.isatty()
+            )
+            publishers[Platform.CONSOLE] = terminal.publisher
+        core.deliver_with(publishers)
+        await core.tick()
+        scheduler = build_scheduler(core.ticks, clock=core.clock)
+        scheduler.start()
+        stack.callback(scheduler.shutdown, wait=False)
+        await _until_done(terminal)
+    return 0
+
+
+async def _start_platforms(
+    stack: AsyncExitStack, core: Core, publishers: dict[Platform, Publisher]
+) -> list[Platform]:
+    """Start the Telegram and Discord adapters whose tokens are set; return their platforms."""
+    del stack, core, publishers
+    return []
+
+
+async def _until_done(terminal: ConsoleAdapter | None) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    waiters: list[asyncio.Task[Any]] = [asyncio.create_task(stop.wait())]
+    if terminal is not None:
+        waiters.append(asyncio.create_task(terminal.run()))
+    done, pending = await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+    for task in pending:
+        task.cancel()
+    for task in done:
+        task.result()
+
+
+def _safe_url(url: str) -> str:
+    """The database URL without its password, for messages."""
+    return make_url(url).render_as_string(hide_password=True)
 
 
 if __name__ == "__main__":
