@@ -95,6 +95,8 @@ _TIME = word_set(
 )
 _TIME_PREPOSITIONS = word_set("on in at during last this early late next")
 _NOT_NAMES = _INTRO | _OPENERS_LOWER | _TIME
+_RELATIVE_PRONOUNS = word_set("who which that")
+_NOUN_MARKERS = _DETERMINERS | {"to"}  # `his promise`, `a statement to read`
 _COORDINATORS = word_set("and but or")
 _SHORT_LEAD = 5
 _CONJUNCTIONS = word_set("and but so yet still now then also")
@@ -182,8 +184,8 @@ def _after_quote(text: str, span: QuotedSpan, limit: int) -> Attribution:
     ):
         return NO_ATTRIBUTION
     cue = next(find_cues(text, lo, hi), None)
-    if cue is None or cue.start - lo > _AFTER_REACH:
-        return NO_ATTRIBUTION
+    if cue is None or cue.start - lo > _AFTER_REACH or cue.word.endswith("ing"):
+        return NO_ATTRIBUTION  # a participle's subject is the main clause's, before the quote
     between = text[lo : cue.start].rstrip()
     if not between.strip(" ,—–-\n"):
         mention = _walk_forward(text, cue.end, hi)
@@ -191,7 +193,14 @@ def _after_quote(text: str, span: QuotedSpan, limit: int) -> Attribution:
         mention = _walk_back(text, lo, cue.start)
         if mention is None and between.endswith(","):
             mention = _walk_forward(text, cue.end, hi)
-    return Attribution(None, mention, cue.word) if mention else NO_ATTRIBUTION
+    if mention is None or _relative_to_quote(text, lo, mention):
+        return NO_ATTRIBUTION
+    return Attribution(None, mention, cue.word)
+
+
+def _relative_to_quote(text: str, lo: int, mention: Span) -> bool:
+    """`a “chief trade prosecutor” who reports to …`: the pronoun is the quoted thing."""
+    return mention.text.lower() in _RELATIVE_PRONOUNS and not text[lo : mention.start].strip()
 
 
 def _short_clause(text: str, lo: int, hi: int) -> bool:
@@ -237,7 +246,7 @@ def _is_noun_use(text: str, lo: int, cue: Cue) -> bool:
     if not previous:
         return False
     word = previous[-1]
-    return word.lower() in _DETERMINERS or word.endswith(("’s", "'s", "s’"))
+    return word.lower() in _NOUN_MARKERS or word.endswith(("’s", "'s", "s’"))
 
 
 def _could_be_named(text: str, mention: Span) -> bool:
