@@ -15,7 +15,8 @@ from bot.commands import COMMANDS
 from bot.config import DiscordConfig
 from bot.errors import ConfigError, PermissionDenied
 from bot.replies import Button, Heading, Paragraph, Reply, Section, Text, plain_reply
-from tests.discord_api import CommandHidden, DiscordStandIn
+from tests.discord_api import DiscordStandIn
+from tests.discord_interactions import CommandHidden
 from tests.discord_payloads import MANAGE_GUILD, MEMBER_PERMISSIONS, message_errors
 
 ADMIN_ID = "700000000000000009"
