@@ -95,6 +95,13 @@ class DiscordAdapter:
                 await self._task
         self._endpoints.close()
 
+    async def __aenter__(self) -> DiscordAdapter:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.stop()
+
     async def _run(self, client: discord.Client) -> None:
         async with client:
             await client.start(self._config.token)
