@@ -80,9 +80,10 @@ _TIME = word_set(
     "monday tuesday wednesday thursday friday saturday sunday january february march april may "
     "june july august september october november december jan. feb. aug. sept. oct. nov. dec. "
     "night morning afternoon evening today yesterday tonight week weekend month year ago weeks "
-    "days months years hours than less more two three four five six ten several few"
+    "days months years hours than less more two three four five six ten several few time past "
+    "moment"
 )
-_TIME_PREPOSITIONS = word_set("on in at during last this early late next")
+_TIME_FILLERS = word_set("on in at during last this that the a early late next")
 _NOT_NAMES = INTRO | _OPENERS_LOWER | _TIME
 _COORDINATORS = word_set("and but or")
 _PREPOSITIONS = word_set("for of in at from with on")
@@ -137,8 +138,8 @@ def _skip_adverbials(tokens: list[re.Match[str]], i: int) -> int:
         if word.lower() in _PASSIVE:
             return -1
         if word.lower() in _TIME or word[0].isdigit():
-            i -= 1
-            if i >= 0 and tokens[i].group().lower() in _TIME_PREPOSITIONS:
+            i -= 1  # `on Friday`, `at the time`, `a few days later`
+            while i >= 0 and tokens[i].group().lower() in _TIME_FILLERS:
                 i -= 1
         elif _skippable(word):
             i -= 1

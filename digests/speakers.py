@@ -43,6 +43,8 @@ _AFTER_OK_END = frozenset(",?!—–-…:;")
 _RELATIVE_PRONOUNS = word_set("who which that")
 _NOUN_MARKERS = DETERMINERS | {"to"}  # `his promise`, `a statement to read`
 _SHORT_LEAD = 5
+_POSSESSIVE = ("’s", "'s", "s’")
+_SUBORDINATORS = word_set("when after before while since if although though because once until")
 _CONJUNCTIONS = word_set("and but so yet still now then also")
 _REACH = 220
 _AFTER_REACH = 80  # characters between a closing mark and its cue
@@ -130,7 +132,7 @@ def _short_clause(text: str, lo: int, hi: int) -> bool:
 
 
 def _before_quote(text: str, lo: int, hi: int, cued_only: bool = False) -> Attribution:
-    cues = [c for c in find_cues(text, lo, hi) if not _is_noun_use(text, lo, c)]
+    cues = [c for c in find_cues(text, lo, hi) if _is_main_verb(text, lo, c)]
     for cue in cues:
         word = cue.word
         if word.startswith(("according", "According")):
@@ -139,6 +141,8 @@ def _before_quote(text: str, lo: int, hi: int, cued_only: bool = False) -> Attri
             mention = _adjacent_subject(text, lo, cue.start)
         else:
             mention = mention_before(text, lo, cue.start)
+            if mention is None and text[lo : cue.start].rstrip().endswith(","):
+                mention = _named_after(text, cue.end, hi)  # `The paradox, says Carl Anthony,`
         if mention is not None:
             return Attribution(None, mention, word)
     if cued_only:
@@ -160,13 +164,19 @@ def _adjacent_subject(text: str, lo: int, hi: int) -> Span | None:
     return mention_before(text, lo, hi)
 
 
-def _is_noun_use(text: str, lo: int, cue: Cue) -> bool:
-    """`his promise`, `Rubio's claim`, `the call`: the cue word is a noun here."""
+def _is_main_verb(text: str, lo: int, cue: Cue) -> bool:
+    """Not a noun (`his promise`, `Rubio's claim`) nor in a clause like `When Trump announced`."""
     previous = TOKEN.findall(text, max(lo, cue.start - 30), cue.start)
-    if not previous:
+    if previous and (previous[-1].lower() in _NOUN_MARKERS or previous[-1].endswith(_POSSESSIVE)):
         return False
-    word = previous[-1]
-    return word.lower() in _NOUN_MARKERS or word.endswith(("’s", "'s", "s’"))
+    clause = max(lo, text.rfind(",", lo, cue.start) + 1)
+    opener = TOKEN.search(text, clause, cue.start)
+    return opener is None or opener.group().lower() not in _SUBORDINATORS
+
+
+def _named_after(text: str, lo: int, hi: int) -> Span | None:
+    mention = mention_after(text, lo, hi)
+    return mention if mention is not None and mention.text[:1].isupper() else None
 
 
 def _could_be_named(text: str, mention: Span) -> bool:
