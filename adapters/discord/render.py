@@ -98,13 +98,8 @@ def render_plain(reply: Reply) -> list[DiscordMessage]:
 
 def render_section(section: Section) -> list[discord.Embed]:
     """One section as embeds: the heading as title (and link), the rest as description."""
-    blocks = list(section.blocks)
-    title, url = "", None
-    if blocks and isinstance(blocks[0], Heading):
-        heading = blocks.pop(0)
-        assert isinstance(heading, Heading)
-        title = fit_text(_plain(heading.inlines), TITLE_LIMIT)
-        url = next((p.url for p in heading.inlines if isinstance(p, Link) and _safe(p.url)), None)
+    heading, blocks = _split_heading(section.blocks)
+    title = fit_text(_plain(heading.inlines), TITLE_LIMIT) if heading else ""
     parts = [
         piece for block in blocks for piece in split_text(render_block(block), DESCRIPTION_LIMIT)
     ]
@@ -114,10 +109,18 @@ def render_section(section: Section) -> list[discord.Embed]:
     embeds = [
         discord.Embed(description=text or None, colour=EMBED_COLOUR) for text in descriptions
     ]
-    if title:
+    if heading and title:
         embeds[0].title = title
-        embeds[0].url = url
+        embeds[0].url = next(
+            (p.url for p in heading.inlines if isinstance(p, Link) and _safe(p.url)), None
+        )
     return embeds
+
+
+def _split_heading(blocks: tuple[Block, ...]) -> tuple[Heading | None, tuple[Block, ...]]:
+    if blocks and isinstance(blocks[0], Heading):
+        return blocks[0], blocks[1:]
+    return None, blocks
 
 
 def render_block(block: Block) -> str:
