@@ -98,9 +98,7 @@ async def _run(config: Config, *, console: bool) -> int:
         platforms = await _start_platforms(stack, core, publishers)
         terminal = None
         if console or not platforms:
-            terminal = ConsoleAdapter(
-                core.router, sys.stdin, sys.stdout, prompt=sys.stdin.isatty()
-            )
+            terminal = ConsoleAdapter(core.router, sys.stdout, prompt=sys.stdin.isatty())
             publishers[Platform.CONSOLE] = terminal.publisher
         core.deliver_with(publishers)
         await core.tick()
@@ -126,7 +124,7 @@ async def _until_done(terminal: ConsoleAdapter | None) -> None:
         loop.add_signal_handler(signum, stop.set)
     waiters: list[asyncio.Task[Any]] = [asyncio.create_task(stop.wait())]
     if terminal is not None:
-        waiters.append(asyncio.create_task(terminal.run()))
+        waiters.append(asyncio.create_task(terminal.run(sys.stdin)))
     done, pending = await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
     for task in pending:
         task.cancel()

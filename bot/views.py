@@ -63,7 +63,9 @@ def render_story(story: StoryEntry) -> Section:
     if story.summary:
         blocks.append(Paragraph((Text(" ".join(story.summary)),)))
     blocks.extend(
-        Quote(q.text, q.speaker) for q in story.key_quotes[:MAX_QUOTES_PER_STORY] if q.speaker
+        Quote(quote_text(q.text), q.speaker)
+        for q in story.key_quotes[:MAX_QUOTES_PER_STORY]
+        if q.speaker
     )
     if story.sources:
         label = "Source: " if len(story.sources) == 1 else f"{len(story.sources)} sources: "
@@ -83,7 +85,10 @@ def render_quotes(quotes: Sequence[QuoteEntry], *, query: str | None) -> Reply:
         )
         sections.append(
             Section(
-                (Quote(quote.text, quote.speaker), Paragraph((source, Text(f" — {quote.source}"))))
+                (
+                    Quote(quote_text(quote.text), quote.speaker),
+                    Paragraph((source, Text(f" — {quote.source}"))),
+                )
             )
         )
     return Reply(sections=tuple(sections))
@@ -188,6 +193,11 @@ def render_help(specs: Sequence[CommandSpec], *, is_admin: bool = False) -> Repl
     shown = [s for s in specs if is_admin or not s.admin_only]
     items = tuple((Code(spec.usage), Text(f" — {spec.description}")) for spec in shown)
     return Reply(sections=(Section((Heading((Bold("Commands"),)), BulletList(items))),))
+
+
+def quote_text(text: str) -> str:
+    """A quote as shown on its own: the comma that led into "…, he said" dropped."""
+    return text.rstrip().rstrip(",;:").rstrip()
 
 
 def _local(moment: datetime | None, tz: str) -> str:

@@ -40,13 +40,10 @@ class ConsolePublisher:
 
 
 class ConsoleAdapter:
-    """Reads commands from `reader`, prints replies to `writer`."""
+    """Answers the commands read from a text stream, printing replies to `writer`."""
 
-    def __init__(
-        self, router: CommandRouter, reader: TextIO, writer: TextIO, *, prompt: bool = False
-    ) -> None:
+    def __init__(self, router: CommandRouter, writer: TextIO, *, prompt: bool = False) -> None:
         self._router = router
-        self._input = reader
         self._output = writer
         self._prompt = prompt
         self.publisher = ConsolePublisher(writer)
@@ -64,13 +61,13 @@ class ConsoleAdapter:
         self._output.flush()
         return reply
 
-    async def run(self) -> None:
+    async def run(self, reader: TextIO) -> None:
         """Answer lines until the input ends (EOF or Ctrl-D)."""
         while True:
             if self._prompt:
                 self._output.write(PROMPT)
                 self._output.flush()
-            line = await asyncio.to_thread(self._input.readline)
+            line = await asyncio.to_thread(reader.readline)
             if not line:
                 return
             await self.handle_line(line)
