@@ -263,7 +263,8 @@ def _from_previous_paragraph(
             return lead_in
     if i > 0 and spans[i - 1].paragraph == index - 1:
         return found[i - 1]
-    return NO_ATTRIBUTION
+    lo = _sentence_start_before(text, max(prev.start, prev.end - _REACH), prev.end)
+    return _before_quote(text, lo, prev.end, cued_only=True)  # `Howard continued his remarks.`
 
 
 def _resolved(credit: Attribution, names: NameIndex) -> Attribution:
