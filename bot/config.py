@@ -213,3 +213,9 @@ def _check(config: Config) -> None:
         raise ConfigError("sources.max_bytes", "must be at least 1024")
     if not config.database.url:
         raise ConfigError("database.url", "must not be empty")
+    for platform in ("telegram", "discord"):
+        ids = getattr(config.admins, platform)
+        if not all(isinstance(i, int) and not isinstance(i, bool) for i in ids):
+            raise ConfigError(f"admins.{platform}", "must be a list of numeric user ids")
+    if not all(isinstance(folder, str) for folder in config.sources.folders):
+        raise ConfigError("sources.folders", "must be a list of paths")
