@@ -80,12 +80,10 @@ class NameIndex:
 
     def full_name(self, written: str) -> str | None:
         """The fullest name the article uses for a name as written ("Stoltenberg")."""
-        words = _strip_titles(written.split())
-        if not words:
-            return None
-        if len(words) >= 2:
-            return " ".join(words)
-        return self._by_last.get(words[0].lower(), words[0])
+        name = _name_in(written)
+        if name is None or " " in name:
+            return name
+        return self._by_last.get(name.lower(), name)
 
     def resolve(self, mention: Span) -> str | None:
         """The speaker a mention stands for: a name, a title's holder or a pronoun's antecedent."""
@@ -160,6 +158,13 @@ def _learn(run: str, by_last: dict[str, str], by_title: dict[str, str]) -> None:
         head = title.rsplit(None, 1)[-1]
         if head in _TITLE_NOUNS:
             by_title.setdefault(head, name)
+
+
+@functools.lru_cache(maxsize=4096)
+def _name_in(written: str) -> str | None:
+    """A name as written without its titles and possessive ("Sen. Cruz’s" is "Cruz")."""
+    words = _strip_titles(written.split())
+    return " ".join(words) if words else None
 
 
 @functools.lru_cache(maxsize=4096)

@@ -77,19 +77,23 @@ def _attribute_one(
 ) -> Attribution:
     span = spans[i]
     para = paragraphs[span.paragraph]
-    same_para = [s for s in spans[max(0, i - 1) : i + 2] if s.paragraph == span.paragraph]
-    before = [s for s in same_para if s.start < span.start]
-    after = [s for s in same_para if s.start > span.start]
-    prev_end = before[-1].mark_end if before else para.start
-    next_start = after[0].mark_start if after else para.end
-    lo = _sentence_start_before(text, max(prev_end, span.mark_start - _REACH), span.mark_start)
-    if text[span.start].islower():  # a fragment inside a sentence: its verb comes first
+    prev_end, next_start = para.start, para.end
+    if i > 0 and spans[i - 1].paragraph == span.paragraph:
+        prev_end = spans[i - 1].mark_end
+    if i + 1 < len(spans) and spans[i + 1].paragraph == span.paragraph:
+        next_start = spans[i + 1].mark_start
+    lo = max(prev_end, span.mark_start - _REACH)
+    partial = text[span.start].islower()
+    if partial:  # a fragment inside a sentence: its verb comes first
+        lo = _sentence_start_before(text, lo, span.mark_start)
         leading = _before_quote(text, lo, span.mark_start, cued_only=True)
         if leading is not NO_ATTRIBUTION:
             return leading
     trailing = _after_quote(text, span, next_start)
     if trailing is not NO_ATTRIBUTION:
         return trailing
+    if not partial:
+        lo = _sentence_start_before(text, lo, span.mark_start)
     return _before_quote(text, lo, span.mark_start)
 
 
