@@ -76,7 +76,7 @@ INTRO = word_set(
 )
 OPENERS = word_set("That This There It What Such Even Only Here Asked Like Unlike Under")
 _OPENERS_LOWER = frozenset(w.lower() for w in OPENERS) - {"it"}
-_TIME = word_set(
+TIME = word_set(
     "monday tuesday wednesday thursday friday saturday sunday january february march april may "
     "june july august september october november december jan. feb. aug. sept. oct. nov. dec. "
     "night morning afternoon evening today yesterday tonight week weekend month year ago weeks "
@@ -84,7 +84,7 @@ _TIME = word_set(
     "moment"
 )
 _TIME_FILLERS = word_set("on in at during last this that the a early late next")
-_NOT_NAMES = INTRO | _OPENERS_LOWER | _TIME
+_NOT_NAMES = INTRO | _OPENERS_LOWER | TIME
 _COORDINATORS = word_set("and but or")
 _PREPOSITIONS = word_set("for of in at from with on")
 _PARTICLES = word_set("de la van von der al bin da du di le of")
@@ -137,7 +137,7 @@ def _skip_adverbials(tokens: list[re.Match[str]], i: int) -> int:
         word = tokens[i].group()
         if word.lower() in _PASSIVE:
             return -1
-        if word.lower() in _TIME or word[0].isdigit():
+        if word.lower() in TIME or word[0].isdigit():
             i -= 1  # `on Friday`, `at the time`, `a few days later`
             while i >= 0 and tokens[i].group().lower() in _TIME_FILLERS:
                 i -= 1

@@ -22,6 +22,7 @@ from digests.mentions import (
     DETERMINERS,
     INTRO,
     OPENERS,
+    TIME,
     TOKEN,
     Cue,
     find_cues,
@@ -43,6 +44,7 @@ _AFTER_OK_END = frozenset(",?!—–-…:;")
 _RELATIVE_PRONOUNS = word_set("who which that")
 _NOUN_MARKERS = DETERMINERS | {"to"}  # `his promise`, `a statement to read`
 _SHORT_LEAD = 5
+_DASHED_NAME = re.compile(r"[-—–]\s*([A-Z][\w’'.]*(?:[ \t]+[A-Z][\w’'.]*)*)\s*:\s*$")
 _POSSESSIVE = ("’s", "'s", "s’")
 _SUBORDINATORS = word_set("when after before while since if although though because once until")
 _CONJUNCTIONS = word_set("and but so yet still now then also")
@@ -137,28 +139,45 @@ def _short_clause(text: str, lo: int, hi: int) -> bool:
 
 def _before_quote(text: str, lo: int, hi: int, cued_only: bool = False) -> Attribution:
     cues = [c for c in find_cues(text, lo, hi) if _is_main_verb(text, lo, c)]
+    relative: Attribution | None = None
     for cue in cues:
         word = cue.word
         if word.startswith(("according", "According")):
             mention = mention_after(text, cue.end, hi)
         elif word.endswith("ing"):  # `Ryan saying`; after a comma, the main clause's subject
             mention = _adjacent_subject(text, lo, cue.start)
+            if mention is None:
+                break
         else:
             mention = mention_before(text, lo, cue.start)
             if mention is None and text[lo : cue.start].rstrip().endswith(","):
                 mention = _named_after(text, cue.end, hi)  # `The paradox, says Carl Anthony,`
-        if mention is not None:
+        if mention is not None and mention.text.lower() in _RELATIVE_PRONOUNS:
+            relative = relative or Attribution(None, mention, word)  # `Trump, who told aides`
+        elif mention is not None:
             return Attribution(None, mention, word)
+    if relative is not None:
+        return relative
     if cued_only:
         return NO_ATTRIBUTION
     if not cues and text[lo:hi].rstrip().endswith(":"):  # `Bush: “The mission is …”`
-        short = len(TOKEN.findall(text, lo, hi)) <= _SHORT_LEAD
-        lead = mention_after(text, lo, hi) if short else _sentence_subject(text, lo, hi)
-        return Attribution(None, lead, ":") if lead else NO_ATTRIBUTION
+        return _colon_lead(text, lo, hi)
     subject = _sentence_subject(text, lo, hi)
     if subject is None:
         return NO_ATTRIBUTION
     return Attribution(None, subject, cues[0].word if cues else None)
+
+
+def _colon_lead(text: str, lo: int, hi: int) -> Attribution:
+    """`Bush: “…”`, `But polls agreed - HuffPollster: “…”`, `Her reply was: “…”`."""
+    dashed = _DASHED_NAME.search(text, lo, hi)
+    if dashed is not None:
+        lead: Span | None = Span(dashed.start(1), dashed.end(1), dashed.group(1))
+    elif len(TOKEN.findall(text, lo, hi)) <= _SHORT_LEAD:
+        lead = mention_after(text, lo, hi)
+    else:
+        lead = _sentence_subject(text, lo, hi)
+    return Attribution(None, lead, ":") if lead else NO_ATTRIBUTION
 
 
 def _adjacent_subject(text: str, lo: int, hi: int) -> Span | None:
@@ -172,6 +191,8 @@ def _is_main_verb(text: str, lo: int, cue: Cue) -> bool:
     """Not a noun (`his promise`, `Rubio's claim`) nor in a clause like `When Trump announced`."""
     previous = TOKEN.findall(text, max(lo, cue.start - 30), cue.start)
     if previous and (previous[-1].lower() in _NOUN_MARKERS or previous[-1].endswith(_POSSESSIVE)):
+        return False
+    if len(previous) >= 2 and previous[-2].lower() == "what":  # `railed against what he calls`
         return False
     clause = max(lo, text.rfind(",", lo, cue.start) + 1)
     opener = TOKEN.search(text, clause, cue.start)
@@ -200,11 +221,17 @@ def _sentence_subject(text: str, lo: int, hi: int) -> Span | None:
     opener = tokens[0].group()
     if opener.lower() in _CONJUNCTIONS:
         start = 1
-    elif opener.lower() in INTRO or opener.endswith(("ly", "ing")) or opener in OPENERS:
+        opener = tokens[1].group() if len(tokens) > 1 else ""
+    if (
+        opener.lower() in INTRO
+        or opener.endswith(("ly", "ing"))
+        or opener in OPENERS
+        or (_time_phrase(tokens, start))
+    ):
         commas = [k for k, t in enumerate(tokens[:20]) if t.group() == ","]
         if not commas:
             return None
-        start = commas[0] + 1
+        start = max(start, commas[0] + 1)
     if start >= len(tokens):
         return None
     mention = mention_after(text, tokens[start].start(), hi)
@@ -215,6 +242,17 @@ def _sentence_subject(text: str, lo: int, hi: int) -> Span | None:
         closing = text.find(",", following.end(), hi)
         following = TOKEN.search(text, closing + 1, hi) if 0 < closing < hi else None
     return mention if following and following.group().islower() else None
+
+
+def _time_phrase(tokens: list[re.Match[str]], start: int) -> bool:
+    """`But a few days later, Trump …`: an opening time phrase before a comma."""
+    for token in tokens[start : start + 6]:
+        word = token.group().lower()
+        if word == ",":
+            return False
+        if word in TIME:
+            return True
+    return False
 
 
 def _sentence_start_before(text: str, lo: int, hi: int) -> int:
