@@ -171,8 +171,8 @@ async def save_items(
     if not fresh:
         return 0
     prepared = await asyncio.to_thread(_prepare, source_id, fresh, now)
-    joins = [_near_duplicate(index, article.signature) for article in prepared]
-    saved = await store.save_articles(prepared, now=now, join_story=joins)
+    joins, earlier = _near_duplicates(index, prepared)
+    saved = await store.save_articles(prepared, now=now, join_story=joins, join_earlier=earlier)
     signatures = {article.canonical_url: article.signature for article in prepared}
     for article in saved:
         index.add_signature(article.id, signatures[article.canonical_url] or b"")
@@ -246,6 +246,20 @@ def _quotes(digest: Digest) -> tuple[QuoteRow, ...]:
     )
 
 
-def _near_duplicate(index: NearDuplicateIndex, stored: bytes | None) -> int | None:
-    matches = index.query_signature(stored or b"")
-    return min((m for m in matches if isinstance(m, int)), default=None)
+def _near_duplicates(
+    index: NearDuplicateIndex, prepared: Sequence[NewArticle]
+) -> tuple[list[int | None], list[int | None]]:
+    """For each article: a stored near-duplicate's id, or an earlier one of this batch."""
+    batch = NearDuplicateIndex()
+    stored: list[int | None] = []
+    earlier: list[int | None] = []
+    for position, article in enumerate(prepared):
+        signature_bytes = article.signature or b""
+        stored.append(_lowest(index.query_signature(signature_bytes)))
+        earlier.append(None if stored[-1] else _lowest(batch.query_signature(signature_bytes)))
+        batch.add_signature(position, signature_bytes)
+    return stored, earlier
+
+
+def _lowest(keys: Sequence[object]) -> int | None:
+    return min((key for key in keys if isinstance(key, int)), default=None)

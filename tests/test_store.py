@@ -320,3 +320,13 @@ async def test_stats_count_what_is_stored(store: Store) -> None:
     await _subscribe(store, CHAT, "08:00", "UTC", NOW)
     stats = await store.stats()
     assert (stats.sources, stats.articles, stats.stories, stats.subscriptions) == (1, 1, 1, 1)
+
+
+async def test_an_item_can_join_the_story_of_an_earlier_item_of_its_batch(store: Store) -> None:
+    source_id = await _source(store)
+    saved = await store.save_articles(
+        [_article(source_id, 1), _article(source_id, 2), _article(source_id, 3)],
+        now=NOW,
+        join_earlier=[None, 0, None],
+    )
+    assert saved[0].story_id == saved[1].story_id != saved[2].story_id

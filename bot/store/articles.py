@@ -78,20 +78,32 @@ class ArticleQueries(StoreBase):
         return [KnownArticle(**row) for row in rows]
 
     async def save_articles(
-        self, items: Sequence[NewArticle], *, now: datetime, join_story: Sequence[int | None] = ()
+        self,
+        items: Sequence[NewArticle],
+        *,
+        now: datetime,
+        join_story: Sequence[int | None] = (),
+        join_earlier: Sequence[int | None] = (),
     ) -> list[SavedArticle]:
         """Store new articles with quotes and search text; each joins a story, or starts one.
 
-        `join_story[i]` is the id of an article that item i near-duplicates (its story is
-        joined), or None. Items that conflict with a stored article are skipped silently.
+        `join_story[i]` is the id of a stored article that item i near-duplicates (its story
+        is joined); `join_earlier[i]` the position of an earlier item of this batch that it
+        near-duplicates. Items that conflict with a stored article are skipped silently.
         """
-        joins = dict(zip((item.canonical_url for item in items), join_story, strict=False))
+        urls = [item.canonical_url for item in items]
+        joins = dict(zip(urls, join_story, strict=False))
+        earlier = {
+            urls[i]: urls[j]
+            for i, j in enumerate(join_earlier)
+            if j is not None and j < i and urls[j] != urls[i]
+        }
         async with self.writing() as conn:
             ids = await self._insert_articles(conn, items)
             fresh = [item for item in items if item.canonical_url in ids]
             await _insert_quotes(conn, fresh, ids)
             await self._index_for_search(conn, fresh, ids)
-            story_ids = await _group_into_stories(conn, fresh, ids, joins, now)
+            story_ids = await _group_into_stories(conn, fresh, ids, joins, earlier, now)
         return [
             SavedArticle(id=ids[item.canonical_url], canonical_url=item.canonical_url, story_id=s)
             for item, s in zip(fresh, story_ids, strict=True)
@@ -346,28 +358,46 @@ async def _group_into_stories(
     items: Sequence[NewArticle],
     ids: dict[str, int],
     joins: dict[str, int | None],
+    earlier: dict[str, str],
     now: datetime,
 ) -> list[int]:
     joined = [j for j in joins.values() if j is not None]
-    join_stories: dict[int, int] = {}
+    stored: dict[int, int] = {}
     if joined:
         query = select(articles.c.id, articles.c.story_id).where(articles.c.id.in_(joined))
-        join_stories = {row[0]: row[1] for row in await conn.execute(query) if row[1]}
-    story_ids: list[int] = []
+        stored = {row[0]: row[1] for row in await conn.execute(query) if row[1]}
+    story_of: dict[str, int] = {}
     for item in items:
-        story_id = join_stories.get(joins.get(item.canonical_url) or 0)
-        if story_id is None:
-            story_id = await conn.scalar(
-                insert(stories)
-                .values(headline=item.headline, source_count=0, first_seen=now, last_seen=now)
-                .returning(stories.c.id)
-            )
-            assert story_id is not None
-        story_ids.append(story_id)
+        if (story_id := stored.get(joins.get(item.canonical_url) or 0)) is not None:
+            story_of[item.canonical_url] = story_id
+    starting = [
+        item
+        for item in items
+        if item.canonical_url not in story_of and earlier.get(item.canonical_url) not in ids
+    ]
+    new_ids = await _insert_stories(conn, starting, now)
+    story_of.update(zip((item.canonical_url for item in starting), new_ids, strict=True))
+    for item in items:  # an item joining an earlier item of the batch: that story is known
+        if item.canonical_url not in story_of:
+            story_of[item.canonical_url] = story_of[earlier[item.canonical_url]]
+    story_ids = [story_of[item.canonical_url] for item in items]
     await _set_article_stories(conn, [ids[i.canonical_url] for i in items], story_ids)
     pairs = [(s, item.source_id) for s, item in zip(story_ids, items, strict=True)]
     await _add_story_sources(conn, pairs, now)
     return story_ids
+
+
+async def _insert_stories(
+    conn: AsyncConnection, items: Sequence[NewArticle], now: datetime
+) -> list[int]:
+    if not items:
+        return []
+    rows = [
+        {"headline": item.headline, "source_count": 0, "first_seen": now, "last_seen": now}
+        for item in items
+    ]
+    statement = insert(stories).returning(stories.c.id, sort_by_parameter_order=True)
+    return [row[0] for row in await conn.execute(statement, rows)]
 
 
 async def _set_article_stories(

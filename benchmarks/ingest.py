@@ -1,0 +1,271 @@
+"""Ingestion benchmark: feeds served from 127.0.0.1 into SQLite and/or PostgreSQL.
+
+    .venv/bin/python benchmarks/ingest.py --articles 10000 --backend sqlite
+    .venv/bin/python benchmarks/ingest.py --articles 100000 --backend both
+
+Generates `--articles` synthetic articles (paragraphs of news-like sentences, a quote with a
+speaker, some near-duplicate wire copies), serves them as RSS feeds of `--per-feed` items from a
+local aiohttp server, and reports, per backend:
+- the digest engine's own throughput on the same texts (build_digest alone, articles/s);
+- ingest throughput: one polling tick reading every feed, digesting, deduplicating, grouping and
+  storing (articles/s), and its ratio to the engine's (target >= 80%);
+- peak resident memory of the process (ru_maxrss);
+- latency of NewsService.latest(10) and search() at the final size (target < 20 ms median).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import resource
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from bot.config import Config, SourcesConfig
+from bot.ingest import Fetcher
+from bot.migrations import upgrade_schema
+from bot.models import SourceKind
+from bot.polling import poll_due_sources
+from bot.service import NewsService
+from bot.store import Store, open_store
+from digests.digest import build_digest
+from tests.feedserver import FeedServer
+
+NOW = datetime(2026, 6, 1, 6, 0, tzinfo=UTC)
+POSTGRES_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+WORDS = (
+    "council",
+    "harbour",
+    "ferry",
+    "minister",
+    "budget",
+    "river",
+    "bridge",
+    "school",
+    "police",
+    "storm",
+    "market",
+    "energy",
+    "price",
+    "water",
+    "railway",
+    "hospital",
+    "court",
+    "election",
+    "farmers",
+    "tourism",
+    "museum",
+    "festival",
+    "airport",
+    "union",
+    "strike",
+    "climate",
+    "flood",
+    "drought",
+    "vaccine",
+    "housing",
+    "rent",
+    "wages",
+    "factory",
+    "port",
+    "fishing",
+)
+NAMES = ("Anna Berg", "Tomas Ruiz", "Lena Okafor", "Pieter de Vries", "Maria Lopez")
+
+
+def generate_articles(n: int, seed: int = 7) -> list[tuple[str, str]]:
+    """(title, text) pairs; every 20th article is a reworded wire copy of the one before."""
+    rng = random.Random(seed)
+    articles: list[tuple[str, str]] = []
+    for i in range(n):
+        if i % 20 == 19:
+            title, body = articles[-1]
+            articles.append((f"{title} (wire)", body + "\n\nThis story was supplied by a wire."))
+            continue
+        topic = rng.choice(WORDS)
+        paragraphs = [_sentences(rng, 3 + rng.randint(0, 2), topic) for _ in range(5)]
+        speaker = rng.choice(NAMES)
+        quote = f"“We will look at the {topic} again next {rng.choice(WORDS)},” said {speaker}."
+        paragraphs.insert(2, quote)
+        articles.append((f"Report {i}: {topic} news", "\n\n".join(paragraphs)))
+    return articles
+
+
+def _sentences(rng: random.Random, count: int, topic: str) -> str:
+    out = []
+    for _ in range(count):
+        words = [rng.choice(WORDS) for _ in range(rng.randint(10, 22))]
+        words.insert(rng.randint(0, len(words)), topic)
+        out.append(" ".join(words).capitalize() + ".")
+    return " ".join(out)
+
+
+def render_feed(items: Sequence[tuple[int, str, str]]) -> str:
+    """An RSS 2.0 feed of (number, title, text) items."""
+    entries = "".join(
+        f"<item><title>{escape(title)}</title><link>https://bench.example/a/{n}</link>"
+        f"<guid>bench-{n}</guid><description>{escape(body)}</description></item>"
+        for n, title, body in items
+    )
+    return (
+        '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>'
+        f"<title>Bench feed</title><link>https://bench.example/</link>{entries}</channel></rss>"
+    )
+
+
+def engine_throughput(articles: Sequence[tuple[str, str]], sample: int) -> float:
+    """build_digest alone, articles per second."""
+    chosen = articles[:sample]
+    start = time.perf_counter()
+    for title, body in chosen:
+        build_digest(body, title=title)
+    return len(chosen) / (time.perf_counter() - start)
+
+
+async def ingest(store: Store, server: FeedServer, feeds: int) -> float:
+    """One polling tick over every feed; return its wall time in seconds."""
+    config = Config(
+        sources=SourcesConfig(allow_private_addresses=True, concurrency=4, timeout_seconds=60)
+    )
+    for i in range(feeds):
+        await store.add_source(
+            url=server.url(f"/feed-{i}.xml"),
+            kind=SourceKind.FEED,
+            title=f"Bench {i}",
+            interval_minutes=30,
+            added_by="bench",
+            now=NOW,
+        )
+    async with Fetcher(config.sources) as fetcher:
+        start = time.perf_counter()
+        report = await poll_due_sources(store, fetcher, config, NOW)
+        elapsed = time.perf_counter() - start
+    if report.failed:
+        print(f"  warning: {len(report.failed)} feeds failed", file=sys.stderr)
+    return elapsed
+
+
+async def query_latency(store: Store, rounds: int) -> tuple[float, float, float, float]:
+    """Median and p95 milliseconds of latest(10) and search() over several queries."""
+    service = NewsService(store, Config())
+    latest, search = [], []
+    rng = random.Random(3)
+    for _ in range(rounds):
+        start = time.perf_counter()
+        await service.latest(10)
+        latest.append((time.perf_counter() - start) * 1000)
+        words = f"{rng.choice(WORDS)} {rng.choice(WORDS)}"
+        start = time.perf_counter()
+        await service.search(words, 10)
+        search.append((time.perf_counter() - start) * 1000)
+    return (
+        statistics.median(latest),
+        _p95(latest),
+        statistics.median(search),
+        _p95(search),
+    )
+
+
+def _p95(values: list[float]) -> float:
+    return sorted(values)[int(len(values) * 0.95) - 1]
+
+
+async def run_backend(backend: str, args: argparse.Namespace, server: FeedServer) -> None:
+    """Ingest into one backend and print its figures."""
+    feeds = -(-args.articles // args.per_feed)
+    async with _database(backend, args) as (url, connect_args):
+        await upgrade_schema(url, connect_args=connect_args)
+        async with open_store(url, connect_args=connect_args) as store:
+            elapsed = await ingest(store, server, feeds)
+            stats = await store.stats()
+            latency = await query_latency(store, args.queries)
+    rate = stats.articles / elapsed
+    print(f"{backend}: {stats.articles} articles in {elapsed:.1f} s = {rate:.0f} articles/s")
+    print(f"  ingest / engine throughput: {rate / args.engine_rate:.0%}")
+    print(f"  stories: {stats.stories}; peak RSS so far: {_peak_mb():.0f} MB")
+    print(
+        f"  latest(10): median {latency[0]:.1f} ms, p95 {latency[1]:.1f} ms; "
+        f"search: median {latency[2]:.1f} ms, p95 {latency[3]:.1f} ms"
+    )
+
+
+def _database(backend: str, args: argparse.Namespace) -> _Database:
+    return _Database(backend, args.postgres_url)
+
+
+class _Database:
+    """A temporary SQLite file, or a throwaway PostgreSQL schema."""
+
+    def __init__(self, backend: str, postgres_url: str) -> None:
+        self.backend = backend
+        self.postgres_url = postgres_url
+        self.schema = f"bench_{uuid.uuid4().hex[:10]}"
+        self.tmp = tempfile.TemporaryDirectory()
+
+    async def __aenter__(self) -> tuple[str, dict[str, object]]:
+        if self.backend == "sqlite":
+            return f"sqlite+aiosqlite:///{Path(self.tmp.name) / 'bench.db'}", {}
+        await self._execute(f"CREATE SCHEMA {self.schema}")
+        return self.postgres_url, {"server_settings": {"search_path": self.schema}}
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self.backend == "postgresql":
+            await self._execute(f"DROP SCHEMA {self.schema} CASCADE")
+        self.tmp.cleanup()
+
+    async def _execute(self, sql: str) -> None:
+        engine = create_async_engine(self.postgres_url, isolation_level="AUTOCOMMIT")
+        async with engine.connect() as conn:
+            await conn.execute(text(sql))
+        await engine.dispose()
+
+
+def _peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+async def main(args: argparse.Namespace) -> None:
+    """Generate, serve, measure."""
+    articles = generate_articles(args.articles)
+    args.engine_rate = engine_throughput(articles, min(len(articles), args.engine_sample))
+    print(f"digest engine alone: {args.engine_rate:.0f} articles/s")
+    async with FeedServer() as server:
+        for start in range(0, len(articles), args.per_feed):
+            chunk = articles[start : start + args.per_feed]
+            items = [(start + i, title, body) for i, (title, body) in enumerate(chunk)]
+            server.add(
+                f"/feed-{start // args.per_feed}.xml",
+                render_feed(items),
+                content_type="application/rss+xml",
+            )
+        backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
+        for backend in backends:
+            await run_backend(backend, args, server)
+
+
+def _arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--articles", type=int, default=10_000)
+    parser.add_argument("--per-feed", type=int, default=100)
+    parser.add_argument("--backend", choices=["sqlite", "postgresql", "both"], default="sqlite")
+    parser.add_argument("--postgres-url", default=POSTGRES_URL)
+    parser.add_argument("--queries", type=int, default=100)
+    parser.add_argument("--engine-sample", type=int, default=2000)
+    return parser.parse_args()
+
+
+if __name__ == "__main__":
+    asyncio.run(main(_arguments()))
