@@ -104,35 +104,35 @@ def find_quoted_spans(text: str, paragraphs: Sequence[Span]) -> list[QuotedSpan]
 
 def _pair_marks(text: str, para: Span, index: int, left_open: bool) -> list[QuotedSpan]:
     found: list[QuotedSpan] = []
-    opener = ""
+    opener = inner = ""
     opened = -1
     for match in _MARK.finditer(text, para.start, para.end):
         pos, mark = match.start(), match.group()
         if not opener:
             if mark != "”":
                 opener, opened = mark, pos + 1
-            continue
-        if _closes(text, pos, mark, opener):
+        elif inner:  # a quote of the other kind inside this one: `"… “Closed” …"`
+            inner = "" if mark in (inner, "”") else inner
+        elif mark == opener == '"' or (mark == "”" and opener == "“"):
+            found.append(_span(text, para, opened, pos, index, left_open, closed=True))
+            opener = ""
+        elif _looks_closing(text, pos):  # `"…”` and `“…"`: mixed or mistyped marks
             found.append(_span(text, para, opened, pos, index, left_open, closed=True))
             opener = ""
         elif mark == "“" and opener == "“":  # a new opening mark ends an unclosed quote
             found.append(_span(text, para, opened, pos, index, left_open, closed=False))
             opened = pos + 1
+        elif mark != "”":
+            inner = mark
     if opener:
         end = _trim_end(text, para)
         found.append(_span(text, para, opened, end, index, left_open, closed=False))
     return found
 
 
-def _closes(text: str, pos: int, mark: str, opener: str) -> bool:
-    """Whether `mark` closes a quote opened by `opener`; the other kind nests inside it."""
-    if mark == opener == '"' or (mark == "”" and opener == "“"):
-        return True
-    if opener == '"':
-        return False
-    # A mistyped closing mark (“…“ or “…"): glued to a word, not to the next one.
-    after = text[pos + 1 : pos + 2]
-    return not text[pos - 1 : pos].isspace() and not after.isalnum()
+def _looks_closing(text: str, pos: int) -> bool:
+    """Glued to the word before it and not to the word after it."""
+    return not text[pos - 1 : pos].isspace() and not text[pos + 1 : pos + 2].isalnum()
 
 
 def _span(
