@@ -83,6 +83,7 @@ TIME = word_set(
     "days months years hours than less more two three four five six ten several few time past "
     "moment"
 )
+_ASIDES = {")": ("(", 12), ",": (",", 30), "—": ("—", 30)}  # closing: opening, reach
 _TIME_FILLERS = word_set("on in at during last this that the a early late next")
 _NOT_NAMES = INTRO | _OPENERS_LOWER | TIME
 _COORDINATORS = word_set("and but or")
@@ -157,14 +158,14 @@ def _skippable(word: str) -> bool:
 
 def _skip_aside(tokens: list[re.Match[str]], i: int) -> int:
     """Step back over `(R-Fla.)` and `, the party's nominee,` between a speaker and the cue."""
-    for closing, opening, reach in ((")", "(", 12), (",", ",", 30), ("—", "—", 30)):
-        if i >= 0 and tokens[i].group() == closing:
-            for j in range(i - 1, max(-1, i - reach), -1):
-                if tokens[j].group() == opening:
-                    i = j - 1
-                    break
-            else:
-                return -1
+    while i >= 0 and tokens[i].group() in _ASIDES:
+        opening, reach = _ASIDES[tokens[i].group()]
+        for j in range(i - 1, max(-1, i - reach), -1):
+            if tokens[j].group() == opening:
+                i = j - 1
+                break
+        else:
+            return -1
     return i
 
 
@@ -184,6 +185,8 @@ def _name_back(tokens: list[re.Match[str]], i: int) -> int:
 def _noun_phrase_back(tokens: list[re.Match[str]], i: int) -> int | None:
     for j in range(i, max(-1, i - 10), -1):
         word = tokens[j].group()
+        if word == "," and j < i and j > 0 and tokens[j - 1].group().islower():
+            continue  # `the bespectacled, 71-year-old diplomat`
         if not word[0].isalnum():
             break
         if word.lower() in DETERMINERS or (j < i and word.endswith(("’s", "'s"))):

@@ -44,6 +44,7 @@ _AFTER_OK_END = frozenset(",?!—–-…:;")
 _RELATIVE_PRONOUNS = word_set("who which that")
 _NOUN_MARKERS = DETERMINERS | {"to"}  # `his promise`, `a statement to read`
 _SHORT_LEAD = 5
+_SIGNATURE = re.compile(r"[-—–]\s*([A-Z][\w’'.]*(?:[ \t]+[A-Z][\w’'.]*)*?)\.?\s*(?:[,(]|$)")
 _DASHED_NAME = re.compile(r"[-—–]\s*([A-Z][\w’'.]*(?:[ \t]+[A-Z][\w’'.]*)*)\s*:\s*$")
 _POSSESSIVE = ("’s", "'s", "s’")
 _SUBORDINATORS = word_set("when after before while since if although though because once until")
@@ -272,6 +273,9 @@ def _inherit(
     text: str, paragraphs: Sequence[Span], spans: Sequence[QuotedSpan], found: list[Attribution]
 ) -> None:
     """Credit quotes without a cue of their own: same paragraph first, then the previous one."""
+    for i, span in enumerate(spans):
+        if found[i] is NO_ATTRIBUTION and span.paragraph + 1 < len(paragraphs):
+            found[i] = _signed_below(text, paragraphs[span.paragraph + 1])
     for i in range(len(spans)):
         if found[i] is NO_ATTRIBUTION and i > 0 and spans[i - 1].paragraph == spans[i].paragraph:
             found[i] = found[i - 1]
@@ -281,6 +285,14 @@ def _inherit(
     for i, span in enumerate(spans):
         if found[i] is NO_ATTRIBUTION and _opens_paragraph(text, paragraphs, span):
             found[i] = _from_previous_paragraph(text, paragraphs, spans, found, i)
+
+
+def _signed_below(text: str, para: Span) -> Attribution:
+    """A quote followed by a signature paragraph: `- Hillary Clinton.`"""
+    signed = _SIGNATURE.match(text, para.start, para.end)
+    if signed is None:
+        return NO_ATTRIBUTION
+    return Attribution(None, Span(signed.start(1), signed.end(1), signed.group(1)), "-")
 
 
 def _opens_paragraph(text: str, paragraphs: Sequence[Span], span: QuotedSpan) -> bool:
