@@ -20,11 +20,12 @@ from bot.store.chats import ChatQueries
 from bot.store.engine import create_engine
 from bot.store.ledger import DeliveryLedger
 from bot.store.sources import SourceQueries
+from bot.store.stories import StoryQueries
 
 __all__ = ["KnownArticle", "SavedArticle", "Store", "open_store"]
 
 
-class Store(SourceQueries, ArticleQueries, ChatQueries, DeliveryLedger):
+class Store(SourceQueries, ArticleQueries, StoryQueries, ChatQueries, DeliveryLedger):
     """Everything newsdigest keeps, behind one object."""
 
     async def stats(self) -> Stats:

@@ -1,0 +1,136 @@
+"""Stories: near-duplicate articles from several sources, grouped, with who carried them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import func, insert, select, text, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.models import NewArticle
+from bot.store.base import StoreBase, insert_ignoring_conflicts
+from bot.store.schema import articles, sources, stories, story_sources
+
+
+class StoryQueries(StoreBase):
+    """Reading stories for digests, and crediting sources."""
+
+    async def add_story_source(self, article_id: int, source_id: int, *, now: datetime) -> None:
+        """Record that `source_id` also carried the story of a stored article."""
+        async with self.writing() as conn:
+            story_id = await conn.scalar(
+                select(articles.c.story_id).where(articles.c.id == article_id)
+            )
+            if story_id is not None:
+                await _add_story_sources(conn, [(story_id, source_id)], now)
+
+    async def story_ids_since(
+        self, since: datetime | None, *, limit: int, source_ids: Sequence[int] = ()
+    ) -> list[tuple[int, int, int]]:
+        """(story id, lead article id, source count) of stories seen since `since`, by rank."""
+        lead = select(
+            articles.c.story_id.label("story_id"), func.min(articles.c.id).label("article_id")
+        ).group_by(articles.c.story_id)
+        if source_ids:
+            lead = lead.where(articles.c.source_id.in_(list(source_ids)))
+        leads = lead.subquery()
+        query = (
+            select(stories.c.id, leads.c.article_id, stories.c.source_count)
+            .join(leads, leads.c.story_id == stories.c.id)
+            .order_by(stories.c.source_count.desc(), stories.c.last_seen.desc(), stories.c.id)
+            .limit(limit)
+        )
+        if since is not None:
+            query = query.where(stories.c.last_seen > since)
+        async with self.reading() as conn:
+            return [(row[0], row[1], row[2]) for row in await conn.execute(query)]
+
+    async def story_source_titles(self, story_ids: Sequence[int]) -> dict[int, tuple[str, ...]]:
+        """The titles of the sources that carried each story."""
+        query = (
+            select(story_sources.c.story_id, sources.c.title)
+            .join(sources, sources.c.id == story_sources.c.source_id)
+            .where(story_sources.c.story_id.in_(list(story_ids)))
+            .order_by(story_sources.c.story_id, sources.c.id)
+        )
+        titles: dict[int, list[str]] = {}
+        async with self.reading() as conn:
+            for story_id, title in await conn.execute(query):
+                titles.setdefault(story_id, []).append(title)
+        return {key: tuple(value) for key, value in titles.items()}
+
+
+async def group_into_stories(
+    conn: AsyncConnection,
+    items: Sequence[NewArticle],
+    ids: dict[str, int],
+    joins: dict[str, int | None],
+    earlier: dict[str, str],
+    now: datetime,
+) -> list[int]:
+    joined = [j for j in joins.values() if j is not None]
+    stored: dict[int, int] = {}
+    if joined:
+        query = select(articles.c.id, articles.c.story_id).where(articles.c.id.in_(joined))
+        stored = {row[0]: row[1] for row in await conn.execute(query) if row[1]}
+    story_of: dict[str, int] = {}
+    for item in items:
+        if (story_id := stored.get(joins.get(item.canonical_url) or 0)) is not None:
+            story_of[item.canonical_url] = story_id
+    starting = [
+        item
+        for item in items
+        if item.canonical_url not in story_of and earlier.get(item.canonical_url) not in ids
+    ]
+    new_ids = await _insert_stories(conn, starting, now)
+    story_of.update(zip((item.canonical_url for item in starting), new_ids, strict=True))
+    for item in items:  # an item joining an earlier item of the batch: that story is known
+        if item.canonical_url not in story_of:
+            story_of[item.canonical_url] = story_of[earlier[item.canonical_url]]
+    story_ids = [story_of[item.canonical_url] for item in items]
+    await _set_article_stories(conn, [ids[i.canonical_url] for i in items], story_ids)
+    pairs = [(s, item.source_id) for s, item in zip(story_ids, items, strict=True)]
+    await _add_story_sources(conn, pairs, now)
+    return story_ids
+
+
+async def _insert_stories(
+    conn: AsyncConnection, items: Sequence[NewArticle], now: datetime
+) -> list[int]:
+    if not items:
+        return []
+    rows = [
+        {"headline": item.headline, "source_count": 0, "first_seen": now, "last_seen": now}
+        for item in items
+    ]
+    statement = insert(stories).returning(stories.c.id, sort_by_parameter_order=True)
+    return [row[0] for row in await conn.execute(statement, rows)]
+
+
+async def _set_article_stories(
+    conn: AsyncConnection, article_ids: Sequence[int], story_ids: Sequence[int]
+) -> None:
+    rows = [{"a": a, "s": s} for a, s in zip(article_ids, story_ids, strict=True)]
+    if rows:
+        await conn.execute(text("UPDATE articles SET story_id = :s WHERE id = :a"), rows)
+
+
+async def _add_story_sources(
+    conn: AsyncConnection, pairs: Sequence[tuple[int, int]], now: datetime
+) -> None:
+    unique = sorted(set(pairs))
+    if not unique:
+        return
+    await conn.execute(
+        insert_ignoring_conflicts(story_sources, conn.dialect.name),
+        [{"story_id": s, "source_id": src} for s, src in unique],
+    )
+    counted = (
+        select(func.count()).where(story_sources.c.story_id == stories.c.id).scalar_subquery()
+    )
+    await conn.execute(
+        update(stories)
+        .where(stories.c.id.in_({s for s, _ in unique}))
+        .values(source_count=counted, last_seen=now)
+    )
