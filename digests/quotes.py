@@ -113,10 +113,7 @@ def _pair_marks(text: str, para: Span, index: int, left_open: bool) -> list[Quot
                 opener, opened = mark, pos + 1
         elif inner:  # a quote of the other kind inside this one: `"… “Closed” …"`
             inner = "" if mark in (inner, "”") else inner
-        elif mark == opener == '"' or (mark == "”" and opener == "“"):
-            found.append(_span(text, para, opened, pos, index, left_open, closed=True))
-            opener = ""
-        elif _looks_closing(text, pos):  # `"…”` and `“…"`: mixed or mistyped marks
+        elif _closes(text, pos, mark, opener):
             found.append(_span(text, para, opened, pos, index, left_open, closed=True))
             opener = ""
         elif mark == "“" and opener == "“":  # a new opening mark ends an unclosed quote
@@ -130,8 +127,10 @@ def _pair_marks(text: str, para: Span, index: int, left_open: bool) -> list[Quot
     return found
 
 
-def _looks_closing(text: str, pos: int) -> bool:
-    """Glued to the word before it and not to the word after it."""
+def _closes(text: str, pos: int, mark: str, opener: str) -> bool:
+    """The matching mark, or a mixed or mistyped one (`"…”`, `“…“`) that looks closing."""
+    if mark == opener == '"' or (mark == "”" and opener == "“"):
+        return True
     return not text[pos - 1 : pos].isspace() and not text[pos + 1 : pos + 2].isalnum()
 
 
