@@ -141,13 +141,13 @@ def _short_clause(text: str, lo: int, hi: int) -> bool:
 def _before_quote(text: str, lo: int, hi: int, cued_only: bool = False) -> Attribution:
     cues = [c for c in find_cues(text, lo, hi) if _is_main_verb(text, lo, c)]
     relative: Attribution | None = None
-    for cue in cues:
+    for k, cue in enumerate(cues):
         word = cue.word
         if word.startswith(("according", "According")):
             mention = mention_after(text, cue.end, hi)
         elif word.endswith("ing"):  # `Ryan saying`; after a comma, the main clause's subject
             mention = _adjacent_subject(text, lo, cue.start)
-            if mention is None:
+            if mention is None and not _aside_before(text, cues[k + 1 :]):
                 break
         else:
             mention = mention_before(text, lo, cue.start)
@@ -167,6 +167,11 @@ def _before_quote(text: str, lo: int, hi: int, cued_only: bool = False) -> Attri
     if subject is None:
         return NO_ATTRIBUTION
     return Attribution(None, subject, cues[0].word if cues else None)
+
+
+def _aside_before(text: str, later: list[Cue]) -> bool:
+    """`X, noting the size of the fleet, said`: the participle was an aside before a cue."""
+    return any(text[max(0, cue.start - 4) : cue.start].rstrip().endswith(",") for cue in later)
 
 
 def _colon_lead(text: str, lo: int, hi: int) -> Attribution:

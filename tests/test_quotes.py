@@ -197,6 +197,43 @@ def test_nested_marks_of_the_other_kind_stay_inside() -> None:
     assert quote.speaker == "Okonkwo"
 
 
+def test_mixed_straight_and_curly_marks_pair_up() -> None:
+    text = '"The boats are full every morning,” said Marta Okonkwo, a union official.'
+    quote = _only(text)
+    assert quote.text == "The boats are full every morning,"
+    assert quote.speaker == "Marta Okonkwo"
+
+
+def test_signature_paragraph_credits_the_quote_above() -> None:
+    text = "“I will look into the timetable myself.”\n\n- Ingrid Lindqvist.\n\nShe did not."
+    quote = _only(text)
+    assert quote.speaker == "Ingrid Lindqvist"
+
+
+@pytest.mark.parametrize(
+    ("text", "speaker"),
+    [
+        (
+            "Lindqvist, who has told the board she will stay, said on Friday: "
+            "“The ferries are not for sale.”",
+            "Lindqvist",
+        ),
+        (
+            "When Okonkwo asked about the winter timetable, Lindqvist replied: "
+            "“Nothing will change before spring.”",
+            "Lindqvist",
+        ),
+        (
+            "Sen. Marta Okonkwo (D-Ore.), noting the size of the fleet, said, "
+            "“We cannot run it on goodwill alone.”",
+            "Marta Okonkwo",
+        ),
+    ],
+)
+def test_main_clause_speaker_wins_over_a_subordinate_one(text: str, speaker: str) -> None:
+    assert _only(text).speaker == speaker
+
+
 def test_key_quotes_prefer_long_quotes_from_distinct_speakers_in_article_order() -> None:
     text = (
         f"{LEAD}\n\n"
