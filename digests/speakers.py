@@ -97,7 +97,8 @@ def _attribute_one(
         return trailing
     if not partial:
         lo = _sentence_start_before(text, lo, span.mark_start)
-    return _before_quote(text, lo, span.mark_start)
+    # Between two quotes of one sentence with no cue: the first quote's speaker (see _inherit).
+    return _before_quote(text, lo, span.mark_start, cued_only=lo == prev_end > para.start)
 
 
 def _after_quote(text: str, span: QuotedSpan, limit: int) -> Attribution:
