@@ -114,7 +114,7 @@ class DiscordStandIn(InteractionRoutes):
         """Wait until `predicate()` holds (checked after every change the bot causes).
 
         A generous guard, not a timing claim: a test that never gets there fails, not hangs."""
-        async with asyncio.timeout(10.0), self._changed:
+        async with asyncio.timeout(30.0), self._changed:
             await self._changed.wait_for(predicate)
 
     def channel_messages(self, channel_id: int) -> list[PostedMessage]:

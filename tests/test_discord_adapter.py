@@ -43,7 +43,8 @@ class Router:
 
 @pytest.fixture
 async def discord_api() -> AsyncIterator[DiscordStandIn]:
-    async with DiscordStandIn() as api:
+    # Discord's 3-second deadline is tested on its own; a loaded CI machine must not trip it.
+    async with DiscordStandIn(ack_deadline=30.0) as api:
         yield api
         assert api.unknown_routes == []
 
@@ -281,7 +282,7 @@ async def test_a_late_acknowledgement_is_refused_and_the_adapter_carries_on(
     discord_api.ack_deadline = 0.0
     late = await discord_api.inject_interaction("help")
     await discord_api.wait_for(lambda: late.errors == [10062])
-    discord_api.ack_deadline = 3.0
+    discord_api.ack_deadline = 30.0
     assert await _answer(discord_api, "help") == ["ran /help"]
     assert discord_api.interaction_messages(late.interaction_id) == []
 

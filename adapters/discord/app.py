@@ -103,8 +103,12 @@ class DiscordAdapter:
         await self.stop()
 
     async def _run(self, client: discord.Client) -> None:
-        async with client:
-            await client.start(self._config.token)
+        try:
+            async with client:
+                await client.start(self._config.token)
+        except Exception:
+            log.exception("the Discord connection ended with an error")
+            raise
 
     async def on_command(self, interaction: discord.Interaction, text: str) -> None:
         """Answer one slash command: route it, acknowledge in time, send the rendered reply."""
