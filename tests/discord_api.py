@@ -39,7 +39,8 @@ class DiscordStandIn(InteractionRoutes):
 
     `channel_failures[channel] = status` makes every post to that channel fail (403 Missing
     Access, 404 Unknown Channel, or a 5xx); `fail_after[channel] = (n, status)` after n posts;
-    `rate_limits[channel] = n` answers the next n posts with a 429.
+    `rate_limits[channel] = n` answers the next n posts with a 429 asking to wait
+    `retry_after` seconds.
     """
 
     def __init__(self, *, token: str = "test-token", ack_deadline: float = 3.0) -> None:
@@ -54,6 +55,7 @@ class DiscordStandIn(InteractionRoutes):
         self.channel_failures: dict[int, int] = {}
         self.fail_after: dict[int, tuple[int, int]] = {}
         self.rate_limits: dict[int, int] = {}
+        self.retry_after = 0.05
         self.rate_limited = 0
         self._changed = asyncio.Condition()
         self.gateway = GatewayStandIn(
@@ -180,7 +182,7 @@ class DiscordStandIn(InteractionRoutes):
         if self.rate_limits.get(channel_id, 0) > 0:
             self.rate_limits[channel_id] -= 1
             self.rate_limited += 1
-            return _too_many_requests(0.05)
+            return _too_many_requests(self.retry_after)
         if status := self._failure(channel_id):
             code, text = _CHANNEL_ERRORS.get(status, (0, "Server Error"))
             return error_response(status, code, text)

@@ -125,6 +125,18 @@ async def test_a_429_is_waited_out_and_the_digest_arrives(
     assert len(discord_api.channel_messages(channel)) == 1
 
 
+async def test_a_rate_limit_too_long_to_wait_is_retryable_later(
+    discord_api: DiscordStandIn, client: discord.Client
+) -> None:
+    channel = next_snowflake()
+    discord_api.rate_limits[channel] = 1
+    discord_api.retry_after = 600.0
+    with pytest.raises(RetryableDeliveryError) as raised:
+        await DiscordPublisher(client).publish(_chat(channel), _digest(1))
+    assert raised.value.retry_after == 600.0
+    assert discord_api.channel_messages(channel) == []
+
+
 async def test_a_channel_deleted_mid_digest_is_still_permanent(
     discord_api: DiscordStandIn, client: discord.Client
 ) -> None:

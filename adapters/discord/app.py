@@ -23,7 +23,12 @@ from discord import app_commands
 from adapters.discord.buttons import command_of
 from adapters.discord.commands import CommandHandler, build_slash_commands, sync_commands
 from adapters.discord.endpoints import discord_endpoints
-from adapters.discord.publisher import NO_MENTIONS, DiscordPublisher, view_of
+from adapters.discord.publisher import (
+    MAX_RATE_LIMIT_WAIT,
+    NO_MENTIONS,
+    DiscordPublisher,
+    view_of,
+)
 from adapters.discord.render import DiscordMessage, render_reply
 from bot.chats import Caller, ChatKind, ChatRef, Platform
 from bot.config import DiscordConfig
@@ -139,6 +144,7 @@ class _NewsdigestClient(discord.Client):
             intents=discord.Intents(guilds=True),
             allowed_mentions=NO_MENTIONS,
             guild_ready_timeout=guild_ready_timeout,
+            max_ratelimit_timeout=MAX_RATE_LIMIT_WAIT,
         )
         self.tree = _CommandTree(self)
         for command in build_slash_commands(adapter.on_command):

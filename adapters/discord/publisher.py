@@ -37,13 +37,18 @@ from bot.replies import Reply
 log = logging.getLogger(__name__)
 
 NO_MENTIONS = discord.AllowedMentions.none()
+# discord.py waits out a rate limit up to this long; a longer one (or a global one) becomes
+# RetryableDeliveryError, so one slow channel does not hold a delivery worker (30 is its minimum).
+MAX_RATE_LIMIT_WAIT = 60.0
 
 
 @asynccontextmanager
 async def rest_client(config: DiscordConfig) -> AsyncIterator[discord.Client]:
     """A discord.Client logged in over REST, never connected to the gateway."""
     with discord_endpoints(config):
-        async with discord.Client(intents=discord.Intents(guilds=True)) as client:
+        async with discord.Client(
+            intents=discord.Intents(guilds=True), max_ratelimit_timeout=MAX_RATE_LIMIT_WAIT
+        ) as client:
             await client.login(config.token)
             yield client
 
