@@ -111,7 +111,10 @@ class NameIndex:
         if self._speakers and self._speakers[-1][0] > lo:
             lo = self._speakers[-1][0]
         for word in reversed(list(_CAPITALIZED.finditer(self._text, lo, position))):
-            name = self._by_last.get(_bare(word.group()).lower())
+            written = word.group()
+            name = self._by_last.get(written.lower())
+            if name is None and written.endswith(("s", "’")):
+                name = self._by_last.get(_bare(written).lower())
             if name is not None and self._is_subject(word.start()):
                 return name
         if self._speakers and self._speakers[-1][0] >= lo:

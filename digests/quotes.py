@@ -26,6 +26,7 @@ _MARK = re.compile(r"[“”\"]")
 _WORD = re.compile(r"[^\W_]+(?:[’'][^\W_]+)*")
 _SENTENCE_INSIDE = re.compile(r"[.!?]\W*\s+\W*[A-Z]")
 _PHRASE_MAX_WORDS = 3
+_LEAD_MAX = 8  # characters of blank space before a paragraph's opening mark
 _KEY_MIN_WORDS = 6
 
 QuoteKind = Literal["direct", "partial", "phrase"]
@@ -137,7 +138,11 @@ def _closes(text: str, pos: int, mark: str, opener: str) -> bool:
 def _span(
     text: str, para: Span, opened: int, closed_at: int, index: int, left_open: bool, closed: bool
 ) -> QuotedSpan:
-    continues = left_open and not text[para.start : opened - 1].strip()
+    continues = (
+        left_open
+        and opened - 1 - para.start < _LEAD_MAX
+        and not text[para.start : opened - 1].strip()
+    )
     start, end = opened, closed_at
     while start < end and text[start].isspace():
         start += 1

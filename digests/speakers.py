@@ -50,6 +50,8 @@ _POSSESSIVE = ("’s", "'s", "s’")
 _SUBORDINATORS = word_set("when after before while since if although though because once until")
 _CONJUNCTIONS = word_set("and but so yet still now then also")
 _REACH = 220
+_NAME_REACH = 4000  # how far to look for a one-word name used mid-sentence
+_MID_SENTENCE = frozenset("abcdefghijklmnopqrstuvwxyz,")
 _AFTER_REACH = 80  # characters between a closing mark and its cue
 
 
@@ -212,11 +214,17 @@ def _named_after(text: str, lo: int, hi: int) -> Span | None:
 
 
 def _could_be_named(text: str, mention: Span) -> bool:
-    """`Horrified at …, ` opens a sentence; a one-word name also shows up mid-sentence."""
+    """`Horrified at …, ` opens a sentence; a one-word name also shows up mid-sentence nearby."""
     word = mention.text
     if not word[:1].isupper() or " " in word or word.lower() in PRONOUNS:
         return True
-    return re.search(rf"[a-z,] {re.escape(word)}\b", text) is not None
+    lo, hi = max(0, mention.start - _NAME_REACH), min(len(text), mention.end + _NAME_REACH)
+    found = text.find(" " + word, lo, hi)
+    while found > lo:
+        if text[found - 1] in _MID_SENTENCE and not text[found + len(word) + 1 :][:1].isalnum():
+            return True
+        found = text.find(" " + word, found + 1, hi)
+    return False
 
 
 def _sentence_subject(text: str, lo: int, hi: int) -> Span | None:
@@ -280,7 +288,12 @@ def _inherit(
 ) -> None:
     """Credit quotes without a cue of their own: same paragraph first, then the previous one."""
     for i, span in enumerate(spans):
-        if found[i] is NO_ATTRIBUTION and span.paragraph + 1 < len(paragraphs):
+        last_in_paragraph = i + 1 == len(spans) or spans[i + 1].paragraph != span.paragraph
+        if (
+            found[i] is NO_ATTRIBUTION
+            and last_in_paragraph
+            and span.paragraph + 1 < len(paragraphs)
+        ):
             found[i] = _signed_below(text, paragraphs[span.paragraph + 1])
     for i in range(len(spans)):
         if found[i] is NO_ATTRIBUTION and i > 0 and spans[i - 1].paragraph == spans[i].paragraph:
@@ -289,7 +302,12 @@ def _inherit(
         if found[i] is NO_ATTRIBUTION and spans[i + 1].paragraph == spans[i].paragraph:
             found[i] = found[i + 1]
     for i, span in enumerate(spans):
-        if found[i] is NO_ATTRIBUTION and _opens_paragraph(text, paragraphs, span):
+        first_in_paragraph = i == 0 or spans[i - 1].paragraph != span.paragraph
+        if (
+            found[i] is NO_ATTRIBUTION
+            and first_in_paragraph
+            and _opens_paragraph(text, paragraphs, span)
+        ):
             found[i] = _from_previous_paragraph(text, paragraphs, spans, found, i)
 
 
@@ -316,7 +334,7 @@ def _from_previous_paragraph(
     if index == 0:
         return NO_ATTRIBUTION
     prev = paragraphs[index - 1]
-    if text[prev.start : prev.end].rstrip().endswith(":"):
+    if text[max(prev.start, prev.end - 8) : prev.end].rstrip().endswith(":"):
         lo = _sentence_start_before(text, max(prev.start, prev.end - _REACH), prev.end)
         lead_in = _before_quote(text, lo, prev.end)
         if lead_in is not NO_ATTRIBUTION:
