@@ -280,3 +280,12 @@ def test_any_mix_of_attributions_never_raises(parts: list[str]) -> None:
     quotes = _quotes(text)
     keys = select_key_quotes(quotes)
     assert set(keys) <= set(quotes)
+
+
+@settings(max_examples=100, deadline=None)
+@given(_ARTICLE_TEXT, st.integers(min_value=0, max_value=5))
+def test_key_quotes_are_named_and_in_article_order(text: str, n: int) -> None:
+    keys = select_key_quotes(_quotes(text), n=n)
+    assert len(keys) <= n
+    assert [q.start for q in keys] == sorted(q.start for q in keys)
+    assert all((q.speaker or "")[:1].isupper() and q.kind != "phrase" for q in keys)
