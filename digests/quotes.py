@@ -14,6 +14,7 @@ textacy's rules over it score lower on political news than these rules (see benc
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -55,7 +56,7 @@ class QuotedSpan:
 
     start: int
     end: int
-    mark_start: int  # offset of the opening mark (== start when the quote had none)
+    mark_start: int  # offset of the opening mark
     mark_end: int  # offset just after the closing mark (== end when left open)
     paragraph: int
     continues: bool  # opens a paragraph right after a quote left open
@@ -160,7 +161,8 @@ def _trim_end(text: str, para: Span) -> int:
 
 
 def _is_phrase(text: str, span: QuotedSpan) -> bool:
-    return len(_WORD.findall(text, span.start, span.end)) <= _PHRASE_MAX_WORDS
+    words = itertools.islice(_WORD.finditer(text, span.start, span.end), _PHRASE_MAX_WORDS + 1)
+    return sum(1 for _ in words) <= _PHRASE_MAX_WORDS
 
 
 def _quote(text: str, span: QuotedSpan, credit: Attribution, phrase: bool) -> Quote:

@@ -331,6 +331,10 @@ def _from_previous_paragraph(
     i: int,
 ) -> Attribution:
     index = spans[i].paragraph
+    if (
+        spans[i].continues and i > 0
+    ):  # the journalistic convention for a quote over several paragraphs
+        return found[i - 1]
     if index == 0:
         return NO_ATTRIBUTION
     prev = paragraphs[index - 1]
