@@ -3,8 +3,9 @@
 One pass over the capitalized runs of the text collects every name, strips titles ("Secretary
 General", "Sen.", "Russian President") and remembers the title a name came with, so that
 "Stoltenberg", "the secretary general" and "He" can all be turned into "Jens Stoltenberg".
-A pronoun stands for the most recent person named outside a quote before it: a simple rule that
-is right most of the time in news copy, at the cost of one binary search.
+A pronoun stands for the most recent person named as a sentence or clause subject (outside
+quotes) or credited as a speaker before it: a simple rule that is right most of the time in news
+copy, at the cost of a bounded scan back over the capitalized words before the pronoun.
 """
 
 from __future__ import annotations
@@ -91,7 +92,7 @@ class NameIndex:
         low = written.lower()
         if low in PRONOUNS:
             return self._antecedent(mention.start) if low in _PERSON_PRONOUNS else None
-        if written[:1].isupper():
+        if written[:1].isupper() and written.split()[0].lower() not in _FUNCTION_WORDS:
             name = self.full_name(written)
             if name:
                 self._speakers.append((mention.start, name))
@@ -100,10 +101,11 @@ class NameIndex:
         if named:  # `election lawyer Joe Birkenstock`
             return self.full_name(named.group())
         words = [w for w in low.split() if w not in _FUNCTION_WORDS]
-        if not words:
-            return written
-        found = self._by_title.get(" ".join(words)) or self._by_title.get(words[-1])
-        return found or written
+        if words:
+            found = self._by_title.get(" ".join(words)) or self._by_title.get(words[-1])
+            if found:
+                return found
+        return written[:1].lower() + written[1:]  # `the statement`, `a source`
 
     def _antecedent(self, position: int) -> str | None:
         """The last person named as a subject (outside quotes) or as a speaker before here."""
@@ -189,7 +191,7 @@ def _strip_titles(words: list[str]) -> list[str]:
     ):
         start += 1
     for k in range(start, len(words) - 1):  # `Harbour Commissioner Ingrid Lindqvist`
-        if words[k].lower().rstrip(".") in _TITLES:
+        if words[k][:1].isupper() and words[k].lower().rstrip(".") in _TITLES:
             start = k + 1
     kept = words[start:]
     if kept:

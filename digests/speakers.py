@@ -352,4 +352,7 @@ def _from_previous_paragraph(
 def _resolved(credit: Attribution, names: NameIndex) -> Attribution:
     if credit.mention is None:
         return credit
-    return Attribution(names.resolve(credit.mention), credit.mention, credit.cue)
+    speaker = names.resolve(credit.mention)
+    if credit.cue is None and speaker and not speaker[:1].isupper():
+        speaker = None  # a sentence's subject is a speaker only when it names someone
+    return Attribution(speaker, credit.mention, credit.cue)
