@@ -4,12 +4,14 @@ Telegram allows about 30 messages per second overall, one per second in a chat, 
 minute in a group. python-telegram-bot's AIORateLimiter covers the overall and the group limits
 but has no per-chat limit for private chats, and it paces with token buckets that let bursts
 through; a burst reaches the server spread by network jitter, which is what trips a sliding-window
-flood check. This pacer instead spaces sends evenly: each message starts at least `1/30 s`
-after the previous one actually started (times a small safety margin), at least a second after
-the previous message to the same chat was answered, and within a 20-per-minute window for groups.
+flood check. This pacer instead spaces sends evenly on a timeline of `1/30 s` steps (times a
+small safety margin), sends a message at least a second after the previous message to the same
+chat was answered, and keeps groups within 20 messages per minute.
 
-Spacing is measured from when the previous send really started, not booked ahead: if the event
-loop stalls, later sends shift instead of bunching up. Both locks are FIFO, so messages leave in
+The overall timeline forgives a late wake-up (a busy event loop wakes sleepers late; counting
+each delay would add up to seconds over a fan-out), but never by bunching: any 30 consecutive
+sends really started at least `1 s` (times the margin) apart, and after a pause the timeline
+restarts from now instead of letting a burst through. Both locks are FIFO, so messages leave in
 call order; a chat's lock is held until its message is answered, keeping one chat's messages in
 order.
 """
@@ -23,6 +25,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
+# How many steps behind the timeline a send may be and still catch up.
+_CATCH_UP = 3
 # Checking for idle chats costs a pass over all of them: only do it when there are many.
 _PRUNE_ABOVE = 20_000
 
@@ -53,7 +57,8 @@ class TelegramPacer:
     def __init__(self, limits: FloodLimits | None = None) -> None:
         self.limits = limits or FloodLimits()
         self._overall = asyncio.Lock()
-        self._last_start = float("-inf")
+        self._timeline = float("-inf")
+        self._starts: deque[float] = deque(maxlen=max(1, int(self.limits.per_second)))
         self._chats: dict[str, _ChatState] = {}
         self._pruned_at = float("-inf")
 
@@ -93,11 +98,17 @@ class TelegramPacer:
         return ready
 
     async def _take_overall_turn(self) -> None:
-        """Wait for the overall spacing after the previous send's real start."""
+        """Wait for this send's step on the timeline, within the 1-s window of real starts."""
         async with self._overall:
-            spacing = (1.0 + self.limits.margin) / self.limits.per_second
-            await self._sleep_until(self._last_start + spacing)
-            self._last_start = time.monotonic()
+            stretch = 1.0 + self.limits.margin
+            spacing = stretch / self.limits.per_second
+            now = time.monotonic()
+            self._timeline = max(self._timeline + spacing, now - _CATCH_UP * spacing)
+            at = self._timeline
+            if len(self._starts) == self._starts.maxlen:
+                at = max(at, self._starts[0] + stretch)
+            await self._sleep_until(at)
+            self._starts.append(time.monotonic())
 
     def _record(self, state: _ChatState, *, is_group: bool) -> None:
         state.last_sent = time.monotonic()

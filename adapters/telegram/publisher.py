@@ -74,10 +74,11 @@ class TelegramPublisher:
         self._on_chat_migrated = on_chat_migrated
         self._max_attempts = max_attempts
         self._max_retry_after = max_retry_after
+        self._last_rendered: tuple[Reply, list[str]] | None = None
 
     async def publish(self, chat: ChatRef, reply: Reply) -> str:
         """Send `reply` to `chat` as one or more messages; return the first message's id."""
-        messages = render_reply(reply)
+        messages = self._rendered(reply)
         if not messages:
             raise ValueError("an empty reply cannot be sent")
         markup = build_keyboard(reply.buttons)
@@ -92,6 +93,12 @@ class TelegramPublisher:
                 raise AmbiguousDeliveryError(f"partly delivered: {exc}") from exc
             first_id = first_id or message_id
         return first_id
+
+    def _rendered(self, reply: Reply) -> list[str]:
+        """Render once per reply: a fan-out sends the same digest object to every chat."""
+        if self._last_rendered is None or self._last_rendered[0] is not reply:
+            self._last_rendered = (reply, render_reply(reply))
+        return self._last_rendered[1]
 
     async def _send(
         self, chat: ChatRef, text: str, markup: InlineKeyboardMarkup | None

@@ -1,0 +1,137 @@
+"""The whole command set on Telegram: the real router and service on SQLite, through
+python-telegram-bot polling the Bot API stand-in."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from adapters.telegram.app import TelegramAdapter
+from adapters.telegram.pacing import FloodLimits, TelegramPacer
+from bot.chats import ChatRef, Platform
+from bot.commands import COMMANDS
+from bot.config import AdminsConfig, Config, SourcesConfig, TelegramConfig
+from bot.ingest import Fetcher
+from bot.router import CommandRouter
+from bot.service import NewsService
+from bot.store import Store
+from tests.feedserver import FeedServer
+from tests.stores import migrated_store
+from tests.telegram_api import TOKEN, SentMessage, TelegramAPI, running_telegram_api
+from tests.test_discord_commands import RSS
+
+ADMIN = 4242
+USER = 5151
+FAST = FloodLimits(per_second=10_000, chat_interval=0.0, group_per_minute=10_000, margin=0.0)
+
+
+@pytest.fixture
+async def feeds() -> AsyncIterator[FeedServer]:
+    async with FeedServer() as server:
+        server.add("/harbour.xml", RSS, content_type="application/rss+xml")
+        yield server
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[Store]:
+    async with migrated_store("sqlite", tmp_path) as opened:
+        yield opened
+
+
+@pytest.fixture
+async def api(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[TelegramAPI]:
+    monkeypatch.setenv("PTB_TIMEDELTA", "true")
+    async with running_telegram_api() as api:
+        yield api
+
+
+@pytest.fixture
+async def adapter(api: TelegramAPI, store: Store) -> AsyncIterator[TelegramAdapter]:
+    config = Config(
+        sources=SourcesConfig(allow_private_addresses=True, timeout_seconds=5.0),
+        admins=AdminsConfig(telegram=(ADMIN,)),
+        telegram=TelegramConfig(token=TOKEN, base_url=api.base_url),
+    )
+    async with Fetcher(config.sources) as fetcher:
+        router = CommandRouter(NewsService(store, config, fetcher), config)
+        adapter = TelegramAdapter(
+            config.telegram, router, pacer=TelegramPacer(FAST), poll_timeout=1
+        )
+        await adapter.start()
+        yield adapter
+        await adapter.stop()
+
+
+async def _run(
+    api: TelegramAPI, text: str, *, chat_id: int = USER, user_id: int = USER, **kind: str
+) -> list[SentMessage]:
+    """Type a command and return the messages it was answered with."""
+    before = len([m for m in api.sent if m.chat_id == chat_id])
+    api.type_command(text, chat_id=chat_id, user_id=user_id, **kind)
+    sent = await api.wait_for_messages(before + 1, chat_id=chat_id)
+    return sent[before:]
+
+
+def _text(messages: list[SentMessage]) -> str:
+    return "\n".join(m.text for m in messages)
+
+
+async def test_the_whole_command_set_on_telegram(
+    api: TelegramAPI, adapter: TelegramAdapter, feeds: FeedServer
+) -> None:
+    admin = {"chat_id": ADMIN, "user_id": ADMIN}
+    feed = feeds.url("/harbour.xml")
+    assert "Harbour Times" in _text(await _run(api, f"/addsource {feed}", **admin))
+    latest = _text(await _run(api, "/latest 1"))
+    assert "Ferry @everyone timetable changes" in latest or "Lighthouse" in latest
+    [with_button] = [m for m in api.sent if m.reply_markup]
+    [[more]] = with_button.reply_markup["inline_keyboard"]  # type: ignore[index]
+    api.press_button(with_button, more["callback_data"], user_id=USER)
+    pages = _text(await api.wait_for_messages(2, chat_id=USER))
+    assert "Lighthouse reopens" in pages
+    assert "Ferry" in pages
+    assert "Mira Holm" in _text(await _run(api, "/quotes Holm"))
+    assert "Lighthouse" in _text(await _run(api, "/search lighthouse"))
+    assert "Harbour Times" in _text(await _run(api, "/sources"))
+    assert "harbour.xml" in _text(await _run(api, "/export", **admin))
+    for command in ("/start", "/help", "/digest", "/stats", "/settings"):
+        assert _text(await _run(api, command, **admin))
+    assert all(m.parse_mode == "HTML" for m in api.sent)
+    assert {c["command"] for c in api.commands} == {spec.name for spec in COMMANDS}
+
+
+async def test_a_group_subscribes_only_through_its_admins(
+    api: TelegramAPI, adapter: TelegramAdapter, store: Store
+) -> None:
+    group = {"chat_id": -300, "chat_type": "supergroup"}
+    api.admins[-300] = {77}
+    refused = _text(await _run(api, "/subscribe 07:30 Europe/Berlin", user_id=78, **group))
+    assert "admins" in refused
+    chat = ChatRef(Platform.TELEGRAM, "-300")
+    assert await store.get_subscription(chat) is None
+    assert "07:30" in _text(await _run(api, "/subscribe 07:30 Europe/Berlin", user_id=77, **group))
+    subscription = await store.get_subscription(chat)
+    assert subscription is not None
+    assert (subscription.at, subscription.tz) == ("07:30", "Europe/Berlin")
+    assert "Unsubscribed" in _text(await _run(api, "/unsubscribe", user_id=77, **group))
+
+
+async def test_a_channel_admin_subscribes_the_channel(
+    api: TelegramAPI, adapter: TelegramAdapter, store: Store
+) -> None:
+    api.post_in_channel("/subscribe 06:45", chat_id=-100777)
+    [answer] = await api.wait_for_messages(1, chat_id=-100777)
+    assert "06:45" in answer.text
+    assert await store.get_subscription(ChatRef(Platform.TELEGRAM, "-100777")) is not None
+
+
+async def test_non_admins_are_refused_and_bad_arguments_get_the_usage_line(
+    api: TelegramAPI, adapter: TelegramAdapter, feeds: FeedServer, store: Store
+) -> None:
+    refusal = _text(await _run(api, f"/addsource {feeds.url('/harbour.xml')}"))
+    assert "admins" in refusal
+    assert await store.list_sources() == []
+    assert "Usage: /latest [n] [source]" in _text(await _run(api, "/latest 99"))
+    assert "Usage: /search <words>" in _text(await _run(api, "/search"))
