@@ -27,6 +27,7 @@ from adapters.discord.publisher import (
     MAX_RATE_LIMIT_WAIT,
     NO_MENTIONS,
     DiscordPublisher,
+    amortise_bucket_cleanup,
     view_of,
 )
 from adapters.discord.render import DiscordMessage, render_reply
@@ -146,6 +147,7 @@ class _NewsdigestClient(discord.Client):
             guild_ready_timeout=guild_ready_timeout,
             max_ratelimit_timeout=MAX_RATE_LIMIT_WAIT,
         )
+        amortise_bucket_cleanup(self.http)
         self.tree = _CommandTree(self)
         for command in build_slash_commands(adapter.on_command):
             self.tree.add_command(command)

@@ -14,6 +14,7 @@ link or mention anything. Sending also uses AllowedMentions.none(), so nothing c
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from urllib.parse import quote
@@ -59,6 +60,7 @@ class DiscordMessage:
     buttons: tuple[Button, ...] = ()
 
 
+@functools.lru_cache(maxsize=4096)
 def escape_text(text: str) -> str:
     """Text shown literally on Discord: no markdown, mentions, channel links or timestamps."""
     text = text.replace("\r\n", "\n").replace("\r", "\n")
@@ -70,16 +72,14 @@ def escape_text(text: str) -> str:
 
 def render_reply(reply: Reply) -> list[DiscordMessage]:
     """The reply as messages in order, each within Discord's content and embed limits."""
-    messages: list[list[discord.Embed]] = [[]]
-    for section in reply.sections:
-        embeds = render_section(section)
-        if not _fits(messages[-1], embeds) and messages[-1]:
-            messages.append([])
-        for embed in embeds:
-            if not _fits(messages[-1], [embed]):
-                messages.append([])
-            messages[-1].append(embed)
-    rendered = [DiscordMessage(embeds=tuple(embeds)) for embeds in messages if embeds]
+    return list(_render_reply(reply))
+
+
+# A digest fans out to many channels as equal Replies: render each once (Embeds are only read).
+@functools.lru_cache(maxsize=64)
+def _render_reply(reply: Reply) -> tuple[DiscordMessage, ...]:
+    packed = _pack_embeds([render_section(section) for section in reply.sections])
+    rendered = [DiscordMessage(embeds=tuple(embeds)) for embeds in packed if embeds]
     buttons = tuple(b for b in reply.buttons if fits_as_button(b))[:BUTTONS_PER_MESSAGE]
     hint = _buttons_text(tuple(b for b in reply.buttons if b not in buttons))
     if hint or not rendered:
@@ -87,7 +87,30 @@ def render_reply(reply: Reply) -> list[DiscordMessage]:
     if buttons:
         last = rendered[-1]
         rendered[-1] = DiscordMessage(content=last.content, embeds=last.embeds, buttons=buttons)
-    return rendered
+    return tuple(rendered)
+
+
+def _pack_embeds(sections: list[list[discord.Embed]]) -> list[list[discord.Embed]]:
+    """Embeds into messages of at most 10 and 6,000 characters; a section starts a new message
+    rather than straddle two, unless it is too big for one message on its own."""
+    messages: list[list[discord.Embed]] = [[]]
+    used = 0
+    for embeds in sections:
+        sizes = [len(embed) for embed in embeds]
+        if messages[-1] and not _room(len(messages[-1]) + len(embeds), used + sum(sizes)):
+            messages.append([])
+            used = 0
+        for embed, size in zip(embeds, sizes, strict=True):
+            if not _room(len(messages[-1]) + 1, used + size):
+                messages.append([])
+                used = 0
+            messages[-1].append(embed)
+            used += size
+    return messages
+
+
+def _room(embeds: int, characters: int) -> bool:
+    return embeds <= EMBEDS_PER_MESSAGE and characters <= EMBED_TOTAL_LIMIT
 
 
 def render_plain(reply: Reply) -> list[DiscordMessage]:
@@ -192,11 +215,6 @@ def _pack(parts: list[str], limit: int, separator: str) -> list[str]:
         else:
             chunks.append(part)
     return chunks
-
-
-def _fits(message: list[discord.Embed], embeds: list[discord.Embed]) -> bool:
-    total = sum(len(e) for e in message) + sum(len(e) for e in embeds)
-    return len(message) + len(embeds) <= EMBEDS_PER_MESSAGE and total <= EMBED_TOTAL_LIMIT
 
 
 def _buttons_text(buttons: tuple[Button, ...]) -> str:
