@@ -128,7 +128,8 @@ def mention_before(text: str, lo: int, hi: int) -> Span | None:
     if first is None or tokens[first].group().lower() in _NOT_NAMES:
         return None
     if first >= 2 and tokens[first - 1].group() in _PREPOSITIONS:
-        first = _noun_phrase_back(tokens, first - 2) or first  # `a spokesman for Trump`
+        head = _noun_phrase_back(tokens, first - 2)  # `a spokesman for Trump`
+        first = first if head is None else head
     return _span(text, tokens[first].start(), tokens[i].end())
 
 

@@ -39,6 +39,10 @@ _TRAILING_NAME = re.compile(r"[A-Z][\w’'\-.]*(?:\s+[A-Z][\w’'\-.]*)*$")
 _ANTECEDENT_REACH = 800
 # Capitalized words (titles, first names) right before a name, up to where the run starts.
 _NAME_PREFIX = re.compile(r"(?:[A-Z][\w’'.\-]*[ \t]+)+$")
+_FOLLOWING_WORD = re.compile(r"[ \t]+([a-z]+)\b")  # right after a name: its verb, if a subject
+_NOT_VERBS = word_set(
+    "for of at with from in on to by and or that who which as than about after before into"
+)
 _CLAUSE_OPENERS = frozenset('.!?:;,\n“”"(—')
 _TITLES = word_set(
     """president vice secretary general sen senator rep representative gov governor mr mrs ms
@@ -92,14 +96,12 @@ class NameIndex:
         low = written.lower()
         if low in PRONOUNS:
             return self._antecedent(mention.start) if low in _PERSON_PRONOUNS else None
-        if written[:1].isupper() and written.split()[0].lower() not in _FUNCTION_WORDS:
-            name = self.full_name(written)
+        named = _TRAILING_NAME.search(written)  # `Sen. Cruz`, `election lawyer Joe Birkenstock`
+        if named and _names_the_speaker(written, named):
+            name = self.full_name(named.group())
             if name:
                 self._speakers.append((mention.start, name))
             return name
-        named = _TRAILING_NAME.search(written)
-        if named:  # `election lawyer Joe Birkenstock`
-            return self.full_name(named.group())
         words = [w for w in low.split() if w not in _FUNCTION_WORDS]
         if words:
             found = self._by_title.get(" ".join(words)) or self._by_title.get(words[-1])
@@ -117,19 +119,23 @@ class NameIndex:
             name = self._by_last.get(written.lower())
             if name is None and written.endswith(("s", "’")):
                 name = self._by_last.get(_bare(written).lower())
-            if name is not None and self._is_subject(word.start()):
+            if name is not None and self._is_subject(word.start(), word.end()):
                 return name
         if self._speakers and self._speakers[-1][0] >= lo:
             return self._speakers[-1][1]
         return None
 
-    def _is_subject(self, position: int) -> bool:
-        """Whether the name at `position` opens a sentence or clause, outside any quote."""
-        if self._quoted(position):
+    def _is_subject(self, start: int, end: int) -> bool:
+        """Whether the name opens a clause or comes before its verb, outside any quote."""
+        if self._quoted(start):
             return False
-        before = _NAME_PREFIX.search(self._text, max(0, position - 80), position)
-        start = before.start() if before else position
-        preceding = self._text[max(0, start - 2) : start].strip()
+        verb = _FOLLOWING_WORD.match(self._text, end, end + 40)
+        possessive = self._text[end - 2 : end] in ("’s", "'s")
+        if verb is not None and not possessive and verb.group(1) not in _NOT_VERBS:
+            return True  # `Union leader Marta Okonkwo disagreed`
+        before = _NAME_PREFIX.search(self._text, max(0, start - 80), start)
+        opening = before.start() if before else start
+        preceding = self._text[max(0, opening - 2) : opening].strip()
         return not preceding or preceding[-1] in _CLAUSE_OPENERS
 
     def _quoted(self, position: int) -> bool:
@@ -137,11 +143,19 @@ class NameIndex:
         return index >= 0 and position < self._quoted_ends[index]
 
 
+_LINKS = word_set("for of at with from in to by and or")
 _FUNCTION_WORDS = word_set("the a an his her their its our this that of former then")
 _TITLE_NOUNS = word_set(
     """president secretary general senator governor chairman chief justice speaker leader
     judge mayor ambassador director commissioner spokesman spokeswoman ceo minister"""
 )
+
+
+def _names_the_speaker(written: str, named: re.Match[str]) -> bool:
+    """`union leader Marta Okonkwo` is Okonkwo; `a spokesman for Trump` and `The Times` are not."""
+    if named.group().split()[0].lower() in _FUNCTION_WORDS:
+        return False
+    return not any(w in _LINKS for w in written[: named.start()].lower().split())
 
 
 def build_name_index(text: str, quoted: Sequence[QuotedSpan]) -> NameIndex:

@@ -131,6 +131,32 @@ def test_surname_and_title_resolve_to_the_full_name() -> None:
     assert second.speaker == "Ingrid Lindqvist"
 
 
+@pytest.mark.parametrize(
+    ("text", "speaker"),
+    [
+        (
+            "“We are tired,” said union leader Marta Okonkwo.\n\n"
+            "She added that the crews would strike. “Nobody listens to us,” she said.",
+            "Marta Okonkwo",
+        ),
+        (
+            f"{LEAD}\n\nUnion leader Marta Okonkwo disagreed with her on Monday.\n\n"
+            "“The crews are paid too little and they know it,” she said.",
+            "Marta Okonkwo",
+        ),
+    ],
+)
+def test_pronoun_resolves_to_the_last_subject_or_speaker(text: str, speaker: str) -> None:
+    assert _quotes(text)[-1].speaker == speaker
+
+
+def test_someone_speaking_for_a_person_is_not_that_person() -> None:
+    quote = _only("“We are tired,” a spokesman for Marta Okonkwo said.")
+    assert quote.speaker_mention is not None
+    assert quote.speaker_mention.text == "a spokesman for Marta Okonkwo"
+    assert select_key_quotes([quote]) == ()
+
+
 def test_quote_running_over_paragraphs_keeps_its_speaker() -> None:
     text = (
         "Lindqvist continued:\n\n"
