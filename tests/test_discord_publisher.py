@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from types import SimpleNamespace
 
 import discord
 import pytest
 
-from adapters.discord.publisher import DiscordPublisher, rest_client
+from adapters.discord.publisher import DiscordPublisher, amortise_bucket_cleanup, rest_client
 from bot.chats import ChatRef, Platform
 from bot.config import DiscordConfig
 from bot.errors import (
@@ -174,3 +175,12 @@ async def test_rest_client_restores_discords_endpoints(discord_api: DiscordStand
         assert discord_api.api_base == discord.http.Route.BASE
     assert discord.http.Route.BASE == "https://discord.com/api/v10"
     assert str(discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY) == "wss://gateway.discord.gg/"
+
+
+def test_discords_bucket_sweep_runs_at_most_once_a_minute() -> None:
+    sweeps: list[int] = []
+    http = SimpleNamespace(_try_clear_expired_ratelimits=lambda: sweeps.append(1))
+    amortise_bucket_cleanup(http)  # type: ignore[arg-type]
+    for _ in range(1000):
+        http._try_clear_expired_ratelimits()
+    assert sweeps == [1]
