@@ -83,6 +83,7 @@ TIME = word_set(
     "days months years hours than less more two three four five six ten several few time past "
     "moment"
 )
+_PLACE_LINKS = frozenset(("of", "from", "in"))
 _ASIDES = {")": ("(", 12), ",": (",", 30), "—": ("—", 30)}  # closing: opening, reach
 _TIME_FILLERS = word_set("on in at during last this that the a early late next")
 _NOT_NAMES = INTRO | _OPENERS_LOWER | TIME
@@ -119,6 +120,7 @@ def mention_before(text: str, lo: int, hi: int) -> Span | None:
     i = _skip_aside(tokens, _skip_adverbials(tokens, len(tokens) - 1))
     if i < 0 or tokens[i].group() in _COORDINATORS:  # `… and said`: the sentence's subject
         return None
+    i = _skip_place(tokens, i)
     word = tokens[i].group()
     if word.lower() in PRONOUNS:
         return _span(text, tokens[i].start(), tokens[i].end())
@@ -131,6 +133,21 @@ def mention_before(text: str, lo: int, hi: int) -> Span | None:
         head = _noun_phrase_back(tokens, first - 2)  # `a spokesman for Trump`
         first = first if head is None else head
     return _span(text, tokens[first].start(), tokens[i].end())
+
+
+def _skip_place(tokens: list[re.Match[str]], i: int) -> int:
+    """`Cory James, 22, of Flint, Mich., said`: from `Flint` back to `Cory James`."""
+    while i >= 0 and tokens[i].group()[0].isupper():
+        first = _name_back(tokens, i)
+        if first < 2 or tokens[first - 1].group() not in _PLACE_LINKS:
+            return i
+        if tokens[first - 2].group() != ",":
+            return i
+        back = _skip_aside(tokens, first - 2)
+        if back < 0:
+            return i
+        i = back
+    return i
 
 
 def _skip_adverbials(tokens: list[re.Match[str]], i: int) -> int:

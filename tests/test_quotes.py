@@ -254,6 +254,10 @@ def test_signature_paragraph_credits_the_quote_above() -> None:
             "“We cannot run it on goodwill alone.”",
             "Marta Okonkwo",
         ),
+        (
+            "Cory James, 22, of Flint, Mich., said the timetable was “rigged against us.”",
+            "Cory James",
+        ),
     ],
 )
 def test_main_clause_speaker_wins_over_a_subordinate_one(text: str, speaker: str) -> None:
