@@ -65,11 +65,16 @@ async def adapter(api: TelegramAPI, store: Store) -> AsyncIterator[TelegramAdapt
 
 
 async def _run(
-    api: TelegramAPI, text: str, *, chat_id: int = USER, user_id: int = USER, **kind: str
+    api: TelegramAPI,
+    text: str,
+    *,
+    chat_id: int = USER,
+    user_id: int = USER,
+    chat_type: str = "private",
 ) -> list[SentMessage]:
     """Type a command and return the messages it was answered with."""
     before = len([m for m in api.sent if m.chat_id == chat_id])
-    api.type_command(text, chat_id=chat_id, user_id=user_id, **kind)
+    api.type_command(text, chat_id=chat_id, user_id=user_id, chat_type=chat_type)
     sent = await api.wait_for_messages(before + 1, chat_id=chat_id)
     return sent[before:]
 
@@ -81,9 +86,10 @@ def _text(messages: list[SentMessage]) -> str:
 async def test_the_whole_command_set_on_telegram(
     api: TelegramAPI, adapter: TelegramAdapter, feeds: FeedServer
 ) -> None:
-    admin = {"chat_id": ADMIN, "user_id": ADMIN}
     feed = feeds.url("/harbour.xml")
-    assert "Harbour Times" in _text(await _run(api, f"/addsource {feed}", **admin))
+    assert "Harbour Times" in _text(
+        await _run(api, f"/addsource {feed}", chat_id=ADMIN, user_id=ADMIN)
+    )
     latest = _text(await _run(api, "/latest 1"))
     assert "Ferry @everyone timetable changes" in latest or "Lighthouse" in latest
     [with_button] = [m for m in api.sent if m.reply_markup]
@@ -95,9 +101,9 @@ async def test_the_whole_command_set_on_telegram(
     assert "Mira Holm" in _text(await _run(api, "/quotes Holm"))
     assert "Lighthouse" in _text(await _run(api, "/search lighthouse"))
     assert "Harbour Times" in _text(await _run(api, "/sources"))
-    assert "harbour.xml" in _text(await _run(api, "/export", **admin))
+    assert "harbour.xml" in _text(await _run(api, "/export", chat_id=ADMIN, user_id=ADMIN))
     for command in ("/start", "/help", "/digest", "/stats", "/settings"):
-        assert _text(await _run(api, command, **admin))
+        assert _text(await _run(api, command, chat_id=ADMIN, user_id=ADMIN))
     assert all(m.parse_mode == "HTML" for m in api.sent)
     assert {c["command"] for c in api.commands} == {spec.name for spec in COMMANDS}
 
@@ -105,17 +111,19 @@ async def test_the_whole_command_set_on_telegram(
 async def test_a_group_subscribes_only_through_its_admins(
     api: TelegramAPI, adapter: TelegramAdapter, store: Store
 ) -> None:
-    group = {"chat_id": -300, "chat_type": "supergroup"}
+    group = ChatRef(Platform.TELEGRAM, "-300")
+
+    async def in_group(text: str, user_id: int) -> str:
+        return _text(await _run(api, text, chat_id=-300, user_id=user_id, chat_type="supergroup"))
+
     api.admins[-300] = {77}
-    refused = _text(await _run(api, "/subscribe 07:30 Europe/Berlin", user_id=78, **group))
-    assert "admins" in refused
-    chat = ChatRef(Platform.TELEGRAM, "-300")
-    assert await store.get_subscription(chat) is None
-    assert "07:30" in _text(await _run(api, "/subscribe 07:30 Europe/Berlin", user_id=77, **group))
-    subscription = await store.get_subscription(chat)
+    assert "admins" in await in_group("/subscribe 07:30 Europe/Berlin", 78)
+    assert await store.get_subscription(group) is None
+    assert "07:30" in await in_group("/subscribe 07:30 Europe/Berlin", 77)
+    subscription = await store.get_subscription(group)
     assert subscription is not None
     assert (subscription.at, subscription.tz) == ("07:30", "Europe/Berlin")
-    assert "Unsubscribed" in _text(await _run(api, "/unsubscribe", user_id=77, **group))
+    assert "Unsubscribed" in await in_group("/unsubscribe", 77)
 
 
 async def test_a_channel_admin_subscribes_the_channel(

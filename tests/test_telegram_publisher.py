@@ -165,3 +165,15 @@ async def test_failure_after_the_first_message_is_ambiguous(api: TelegramAPI, bo
     with pytest.raises(AmbiguousDeliveryError, match="partly delivered"):
         await _publisher(bot).publish(_chat(1), _digest(20))
     assert len(api.sent) == 1
+
+
+async def test_a_fan_out_to_50_chats_arrives_in_order(api: TelegramAPI, bot: Bot) -> None:
+    publisher = _publisher(bot)
+    reply = _digest(20)
+    for chat_id in range(1, 51):
+        await publisher.publish(_chat(chat_id), reply)
+    per_chat = len(api.sent) // 50
+    assert per_chat >= 3
+    assert [m.chat_id for m in api.sent] == [c for c in range(1, 51) for _ in range(per_chat)]
+    first_chat = [m.text for m in api.sent if m.chat_id == 1]
+    assert all([m.text for m in api.sent if m.chat_id == c] == first_chat for c in range(2, 51))

@@ -18,7 +18,8 @@ import asyncio
 import datetime as dt
 import logging
 import warnings
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 
 import httpx
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
@@ -32,10 +33,13 @@ from telegram.error import (
     TelegramError,
     TimedOut,
 )
+from telegram.request import HTTPXRequest
 
 from adapters.telegram.pacing import TelegramPacer
+from adapters.telegram.redaction import TokenRedactor
 from adapters.telegram.render import render_plain_fallback, render_reply
 from bot.chats import ChatRef, Platform
+from bot.config import TelegramConfig
 from bot.errors import (
     AmbiguousDeliveryError,
     DeliveryError,
@@ -163,6 +167,30 @@ class TelegramPublisher:
         if self._on_chat_migrated is not None:
             await self._on_chat_migrated(chat, new_chat)
         return new_chat
+
+
+@asynccontextmanager
+async def open_telegram_publisher(
+    config: TelegramConfig,
+    *,
+    pacer: TelegramPacer | None = None,
+    on_chat_migrated: ChatMigratedCallback | None = None,
+    connections: int = 8,
+) -> AsyncIterator[TelegramPublisher]:
+    """A publisher with its own Bot, for processes that send digests but do not poll."""
+    redactor = TokenRedactor(config.token)
+    redactor.install()
+    request = HTTPXRequest(connection_pool_size=connections, pool_timeout=30.0)
+    try:
+        async with Bot(config.token, base_url=config.base_url, request=request) as bot:
+            yield TelegramPublisher(
+                bot,
+                link_previews=config.link_previews,
+                pacer=pacer or TelegramPacer(),
+                on_chat_migrated=on_chat_migrated,
+            )
+    finally:
+        redactor.uninstall()
 
 
 def build_keyboard(buttons: tuple[Button, ...]) -> InlineKeyboardMarkup | None:
