@@ -34,6 +34,8 @@ class RecordingRouter:
 
     async def handle(self, caller: Caller, text: str) -> Reply:
         self.calls.append((caller, text))
+        if text == "/stats boom":
+            raise RuntimeError("the router broke")
         paragraph = Paragraph((Bold(text), Text(f" {HOSTILE}")))
         return Reply(sections=(Section((paragraph,)),), buttons=(Button("More", "/latest 5 +5"),))
 
@@ -137,8 +139,7 @@ async def test_group_upgrade_is_reported(api: TelegramAPI, router: RecordingRout
 
     config = TelegramConfig(token=TOKEN, base_url=api.base_url)
     adapter = TelegramAdapter(config, router, on_chat_migrated=on_chat_migrated, poll_timeout=1)
-    await adapter.start()
-    try:
+    async with adapter:
         api.push_update(
             "message",
             {
@@ -149,8 +150,6 @@ async def test_group_upgrade_is_reported(api: TelegramAPI, router: RecordingRout
             },
         )
         await api.wait_for(lambda: bool(moves), within=5.0)
-    finally:
-        await adapter.stop()
     assert moves == [(ChatRef(Platform.TELEGRAM, "-40"), ChatRef(Platform.TELEGRAM, "-10040"))]
 
 
@@ -219,3 +218,17 @@ def _command_message(text: str, chat_id: int) -> dict[str, object]:
         "text": text,
         "entities": [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}],
     }
+
+
+async def test_a_failing_command_is_logged_and_the_bot_keeps_answering(
+    api: TelegramAPI,
+    router: RecordingRouter,
+    adapter: TelegramAdapter,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    api.type_command("/stats boom", chat_id=14, user_id=14)
+    await api.wait_for(lambda: "the router broke" in caplog.text)
+    api.type_command("/help", chat_id=14, user_id=14)
+    [answer] = await api.wait_for_messages(1, chat_id=14)
+    assert answer.text.startswith("/help")
+    assert "Telegram update failed" in caplog.text

@@ -98,6 +98,14 @@ class TelegramAdapter:
         app.add_handler(CommandHandler(names, self._on_command, filters=messages))
         app.add_handler(CallbackQueryHandler(self._on_button))
         app.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, self._on_migration))
+        app.add_error_handler(self._on_error)
+
+    async def __aenter__(self) -> TelegramAdapter:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.stop()
 
     async def start(self) -> None:
         """Connect, register the command menu and start receiving updates."""
@@ -105,7 +113,8 @@ class TelegramAdapter:
         await app.initialize()
         await app.bot.set_my_commands([BotCommand(s.name, s.description) for s in COMMANDS])
         await app.start()
-        assert app.updater is not None  # built with the default updater
+        if app.updater is None:
+            raise RuntimeError("the Application was built without an Updater")
         if self.config.webhook_url:
             await app.updater.start_webhook(
                 listen=self.config.webhook_listen,
@@ -158,6 +167,10 @@ class TelegramAdapter:
         log.info("chat %s moved to %s", old.chat_id, new.chat_id)
         if self._on_chat_migrated is not None:
             await self._on_chat_migrated(old, new)
+
+    async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Log what a handler or the polling loop raised; the bot keeps running."""
+        log.error("Telegram update failed: %r", context.error, exc_info=context.error)
 
     async def _answer(self, caller: Caller, text: str) -> None:
         reply = await self._router.handle(caller, text)
