@@ -88,7 +88,7 @@ def _attribute_one(
     if i + 1 < len(spans) and spans[i + 1].paragraph == span.paragraph:
         next_start = spans[i + 1].mark_start
     lo = max(prev_end, span.mark_start - _REACH)
-    partial = text[span.start].islower()
+    partial = text[span.start].islower() and not _attributed_right_after(text, span)
     if partial:  # a fragment inside a sentence: its verb comes first
         lo = _sentence_start_before(text, lo, span.mark_start)
         leading = _before_quote(text, lo, span.mark_start, cued_only=True)
@@ -101,6 +101,14 @@ def _attribute_one(
         lo = _sentence_start_before(text, lo, span.mark_start)
     # Between two quotes of one sentence with no cue: the first quote's speaker (see _inherit).
     return _before_quote(text, lo, span.mark_start, cued_only=lo == prev_end > para.start)
+
+
+def _attributed_right_after(text: str, span: QuotedSpan) -> bool:
+    """`…, calling Trump “an orange buffoon,” Susan said`: the cue right after the quote wins."""
+    if text[span.end - 1 : span.end] != ",":
+        return False
+    cue = next(find_cues(text, span.mark_end, span.mark_end + 30), None)
+    return cue is not None and len(TOKEN.findall(text, span.mark_end, cue.start)) <= 3
 
 
 def _after_quote(text: str, span: QuotedSpan, limit: int) -> Attribution:
@@ -295,20 +303,25 @@ def _inherit(
             and span.paragraph + 1 < len(paragraphs)
         ):
             found[i] = _signed_below(text, paragraphs[span.paragraph + 1])
-    for i in range(len(spans)):
-        if found[i] is NO_ATTRIBUTION and i > 0 and spans[i - 1].paragraph == spans[i].paragraph:
+    for i in range(1, len(spans)):
+        if found[i] is NO_ATTRIBUTION and _same_line(text, spans[i - 1], spans[i]):
             found[i] = found[i - 1]
     for i in range(len(spans) - 2, -1, -1):
-        if found[i] is NO_ATTRIBUTION and spans[i + 1].paragraph == spans[i].paragraph:
+        if found[i] is NO_ATTRIBUTION and _same_line(text, spans[i], spans[i + 1]):
             found[i] = found[i + 1]
     for i, span in enumerate(spans):
         first_in_paragraph = i == 0 or spans[i - 1].paragraph != span.paragraph
-        if (
-            found[i] is NO_ATTRIBUTION
-            and first_in_paragraph
-            and _opens_paragraph(text, paragraphs, span)
-        ):
+        if found[i] is not NO_ATTRIBUTION:
+            continue
+        if first_in_paragraph and _opens_paragraph(text, paragraphs, span):
             found[i] = _from_previous_paragraph(text, paragraphs, spans, found, i)
+
+
+def _same_line(text: str, first: QuotedSpan, second: QuotedSpan) -> bool:
+    """Same paragraph and no line break between: some sources end paragraphs with one."""
+    if first.paragraph != second.paragraph:
+        return False
+    return text.find("\n", first.mark_end, second.mark_start) < 0
 
 
 def _signed_below(text: str, para: Span) -> Attribution:
