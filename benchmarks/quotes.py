@@ -176,6 +176,8 @@ def main() -> None:
     print(f" {'articles/s':>9}")
     for name, extractor in (("bare pairing", extract_bare_pairs), ("newsdigest", extract_quotes)):
         print(render_row(name, run(extractor, rows), len(rows)))
+    print("Q: quote match (overlap >= half the shorter span); S: quote and speaker both right;")
+    print("S-P over predicted quotes with a speaker, S-R over gold quotes with a speaker.")
 
 
 if __name__ == "__main__":
