@@ -8,7 +8,8 @@ bare quotation-mark pairing, as the team's evaluation README describes:
   shorter span (one-to-one, greedy by overlap);
 - quote+speaker: a matched pair is correct when the predicted mention overlaps the gold speaker
   span, or, neither being a pronoun, their last words agree ("Trump" = "Donald Trump");
-  P = correct / predicted quotes with a speaker, R = correct / gold quotes with a speaker.
+  P = correct / predicted quotes with a speaker, R = correct / gold quotes with a speaker
+  (column S-F1* has P = correct / every predicted quote, the stricter reading).
 
 The extractor runs on the eval `text` as it is (paragraphs split on blank lines), so the offsets
 line up with the gold.
@@ -153,12 +154,13 @@ def prf(correct: int, predicted: int, gold: int) -> tuple[float, float, float]:
 
 
 def render_row(name: str, tally: Tally, articles: int) -> str:
-    """One table row: quote P/R/F1, quote+speaker P/R/F1, articles/s."""
+    """One table row: quote P/R/F1, quote+speaker P/R/F1 (and F1 over all quotes), articles/s."""
     quote = prf(tally.matched, tally.predicted, tally.gold)
     speaker = prf(tally.speaker_correct, tally.predicted_with_speaker, tally.gold_with_speaker)
+    strict = prf(tally.speaker_correct, tally.predicted, tally.gold_with_speaker)[2]
     rate = articles / tally.seconds if tally.seconds else float("inf")
-    cells = " ".join(f"{v:6.3f}" for v in (*quote, *speaker))
-    return f"{name:<22} {cells} {rate:9.0f}"
+    cells = " ".join(f"{v:6.3f}" for v in (*quote, *speaker, strict))
+    return f"{name:<22} {cells} {rate:10.0f}"
 
 
 def main() -> None:
@@ -169,15 +171,13 @@ def main() -> None:
     with args.data.open(encoding="utf-8") as lines:
         rows = [json.loads(line) for line in lines if line.strip()]
     print(f"{len(rows)} articles, {sum(len(r['quotes']) for r in rows)} gold quotes")
-    print(
-        f"{'system':<22} {'Q-P':>6} {'Q-R':>6} {'Q-F1':>6} {'S-P':>6} {'S-R':>6} {'S-F1':>6}",
-        end="",
-    )
-    print(f" {'articles/s':>9}")
+    header = ("Q-P", "Q-R", "Q-F1", "S-P", "S-R", "S-F1", "S-F1*")
+    print(f"{'system':<22} " + " ".join(f"{h:>6}" for h in header) + f" {'articles/s':>10}")
     for name, extractor in (("bare pairing", extract_bare_pairs), ("newsdigest", extract_quotes)):
         print(render_row(name, run(extractor, rows), len(rows)))
     print("Q: quote match (overlap >= half the shorter span); S: quote and speaker both right;")
-    print("S-P over predicted quotes with a speaker, S-R over gold quotes with a speaker.")
+    print("S-P over predicted quotes with a speaker, S-R over gold quotes with a speaker;")
+    print("S-F1*: the same with precision over every predicted quote, speaker or not.")
 
 
 if __name__ == "__main__":
