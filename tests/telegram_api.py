@@ -94,6 +94,7 @@ class TelegramAPI:
         self.blocked: set[int] = set()
         self.migrations: dict[int, int] = {}
         self.faults: list[Fault] = []
+        self.stalls: dict[str, float] = {}
         self._updates: list[dict[str, Any]] = []
         self._update_ids = itertools.count(1)
         self._message_ids = itertools.count(1000)
@@ -222,6 +223,10 @@ class TelegramAPI:
         failure = TelegramFailure(status, description, parameters)
         self.faults.append(Fault(method, failure, chat_id, times, after))
 
+    def stall_next(self, method: str, seconds: float) -> None:
+        """Hold the next call of `method` for `seconds` before handling it (a slow server)."""
+        self.stalls[method] = seconds
+
     def rate_limit_next(self, chat_id: int | None = None, retry_after: int = 1) -> None:
         """Answer the next sendMessage with 429 and `parameters.retry_after`."""
         self.fail_next(
@@ -257,6 +262,8 @@ class TelegramAPI:
         params = await _parameters(request)
         try:
             self._raise_fault(method, params)
+            if method in self.stalls:
+                await asyncio.sleep(self.stalls.pop(method))
             result = await handler(params)
         except TelegramFailure as failure:
             return _error(failure)

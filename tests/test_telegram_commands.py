@@ -20,8 +20,21 @@ from bot.store import Store
 from tests.feedserver import FeedServer
 from tests.stores import migrated_store
 from tests.telegram_api import TOKEN, SentMessage, TelegramAPI, running_telegram_api
-from tests.test_discord_commands import RSS
 
+RSS = """<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>
+<title>Valley Courier</title><link>https://valley.example/</link>
+<item><title>Tram line 4 closes for &lt;b&gt;repairs&lt;/b&gt; &amp; upgrades</title>
+<link>https://valley.example/tram</link><guid>tram</guid>
+<description>Tram line 4 will close for three weeks from Monday while the tracks are replaced.
+Replacement buses will run every ten minutes. The city expects the work to finish in May.
+“The old rails are forty years old and it shows,” said Petra Lindqvist, the transport director.
+</description></item>
+<item><title>Library extends opening hours</title><link>https://valley.example/library</link>
+<guid>library</guid><description>The central library will stay open until ten at night.
+Students asked for more quiet places to work before exams. The change starts next week.
+“People told us evenings matter most,” said Omar Haddad, the head librarian.
+</description></item>
+</channel></rss>"""
 ADMIN = 4242
 USER = 5151
 FAST = FloodLimits(per_second=10_000, chat_interval=0.0, group_per_minute=10_000, margin=0.0)
@@ -30,7 +43,7 @@ FAST = FloodLimits(per_second=10_000, chat_interval=0.0, group_per_minute=10_000
 @pytest.fixture
 async def feeds() -> AsyncIterator[FeedServer]:
     async with FeedServer() as server:
-        server.add("/harbour.xml", RSS, content_type="application/rss+xml")
+        server.add("/valley.xml", RSS, content_type="application/rss+xml")
         yield server
 
 
@@ -86,22 +99,22 @@ def _text(messages: list[SentMessage]) -> str:
 async def test_the_whole_command_set_on_telegram(
     api: TelegramAPI, adapter: TelegramAdapter, feeds: FeedServer
 ) -> None:
-    feed = feeds.url("/harbour.xml")
-    assert "Harbour Times" in _text(
+    feed = feeds.url("/valley.xml")
+    assert "Valley Courier" in _text(
         await _run(api, f"/addsource {feed}", chat_id=ADMIN, user_id=ADMIN)
     )
     latest = _text(await _run(api, "/latest 1"))
-    assert "Ferry @everyone timetable changes" in latest or "Lighthouse" in latest
+    assert "Library extends opening hours" in latest or "Tram line 4" in latest
     [with_button] = [m for m in api.sent if m.reply_markup]
     [[more]] = with_button.reply_markup["inline_keyboard"]  # type: ignore[index]
     api.press_button(with_button, more["callback_data"], user_id=USER)
     pages = _text(await api.wait_for_messages(2, chat_id=USER))
-    assert "Lighthouse reopens" in pages
-    assert "Ferry" in pages
-    assert "Mira Holm" in _text(await _run(api, "/quotes Holm"))
-    assert "Lighthouse" in _text(await _run(api, "/search lighthouse"))
-    assert "Harbour Times" in _text(await _run(api, "/sources"))
-    assert "harbour.xml" in _text(await _run(api, "/export", chat_id=ADMIN, user_id=ADMIN))
+    assert "Library extends opening hours" in pages
+    assert "Tram line 4 closes for repairs & upgrades" in pages
+    assert "Petra Lindqvist" in _text(await _run(api, "/quotes Lindqvist"))
+    assert "Library" in _text(await _run(api, "/search library"))
+    assert "Valley Courier" in _text(await _run(api, "/sources"))
+    assert "valley.xml" in _text(await _run(api, "/export", chat_id=ADMIN, user_id=ADMIN))
     for command in ("/start", "/help", "/digest", "/stats", "/settings"):
         assert _text(await _run(api, command, chat_id=ADMIN, user_id=ADMIN))
     assert all(m.parse_mode == "HTML" for m in api.sent)
@@ -138,7 +151,7 @@ async def test_a_channel_admin_subscribes_the_channel(
 async def test_non_admins_are_refused_and_bad_arguments_get_the_usage_line(
     api: TelegramAPI, adapter: TelegramAdapter, feeds: FeedServer, store: Store
 ) -> None:
-    refusal = _text(await _run(api, f"/addsource {feeds.url('/harbour.xml')}"))
+    refusal = _text(await _run(api, f"/addsource {feeds.url('/valley.xml')}"))
     assert "admins" in refusal
     assert await store.list_sources() == []
     assert "Usage: /latest [n] [source]" in _text(await _run(api, "/latest 99"))

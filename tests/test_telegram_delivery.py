@@ -20,7 +20,7 @@ from tests.feedserver import FeedServer
 from tests.stores import migrated_store
 from tests.telegram_api import TOKEN, TelegramAPI, running_telegram_api
 from tests.telegram_rules import FloodModel
-from tests.test_discord_commands import RSS
+from tests.test_telegram_commands import RSS
 
 CONFIG = Config(sources=SourcesConfig(allow_private_addresses=True, timeout_seconds=5.0))
 
@@ -47,9 +47,9 @@ async def service(tmp_path: Path) -> AsyncIterator[NewsService]:
         migrated_store("sqlite", tmp_path) as store,
         Fetcher(CONFIG.sources) as fetcher,
     ):
-        feeds.add("/harbour.xml", RSS, content_type="application/rss+xml")
+        feeds.add("/valley.xml", RSS, content_type="application/rss+xml")
         service = NewsService(store, CONFIG, fetcher)
-        await service.add_source(feeds.url("/harbour.xml"), "admin")
+        await service.add_source(feeds.url("/valley.xml"), "admin")
         yield service
 
 
@@ -81,8 +81,8 @@ async def test_a_scheduled_digest_reaches_50_chats_once_each(
     assert sorted(m.chat_id for m in api.sent) == sorted(chat_ids)
     for message in api.sent:
         assert message.parse_mode == "HTML"
-        assert "Lighthouse reopens" in message.text
-        assert "Mira Holm" in message.text
+        assert "Library extends opening hours" in message.text
+        assert "Petra Lindqvist" in message.text
 
 
 async def test_a_chat_that_blocked_the_bot_is_paused_and_not_retried(

@@ -148,6 +148,14 @@ async def test_server_error_is_retryable(api: TelegramAPI, bot: Bot) -> None:
         await _publisher(bot).publish(_chat(1), plain_reply("x"))
 
 
+async def test_a_timeout_after_sending_is_ambiguous(api: TelegramAPI) -> None:
+    api.stall_next("sendMessage", 2.0)
+    request = HTTPXRequest(read_timeout=0.2)
+    async with Bot(TOKEN, base_url=api.base_url, request=request) as slow_bot:
+        with pytest.raises(AmbiguousDeliveryError):
+            await _publisher(slow_bot).publish(_chat(1), plain_reply("slow"))
+
+
 async def test_connection_refused_is_retryable(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PTB_TIMEDELTA", "true")
     async with running_telegram_api() as api:
