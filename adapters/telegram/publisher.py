@@ -19,7 +19,7 @@ import datetime as dt
 import logging
 import warnings
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, nullcontext
 
 import httpx
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
@@ -125,30 +125,25 @@ class TelegramPublisher:
                 html_mode = False
             except TelegramError as exc:
                 raise translate_error(exc) from exc
-        raise RetryableDeliveryError(f"still rate limited after {self._max_attempts} attempts")
+        raise RetryableDeliveryError(f"not sent after {self._max_attempts} attempts")
 
     async def _send_plain(
         self, chat: ChatRef, text: str, markup: InlineKeyboardMarkup | None
     ) -> str:
         """The fallback: the message's text without formatting, cut again if links made it long."""
         *pieces, last = render_plain_fallback(text)
-        first_id = ""
-        for piece in pieces:
-            first_id = first_id or await self._send_once(chat, piece, None, html_mode=False)
-        last_id = await self._send_once(chat, last, markup, html_mode=False)
-        return first_id or last_id
+        sent = [await self._send_once(chat, piece, None, html_mode=False) for piece in pieces]
+        sent.append(await self._send_once(chat, last, markup, html_mode=False))
+        return sent[0]
 
     async def _send_once(
         self, chat: ChatRef, text: str, markup: InlineKeyboardMarkup | None, *, html_mode: bool
     ) -> str:
         chat_id = int(chat.chat_id) if chat.chat_id.lstrip("-").isdigit() else chat.chat_id
         parse_mode = ParseMode.HTML if html_mode else None
-        if self.pacer is None:
-            message = await self.bot.send_message(
-                chat_id, text, parse_mode, reply_markup=markup, link_preview_options=self._previews
-            )
-            return str(message.message_id)
-        async with self.pacer.slot(chat.chat_id, is_group=chat.chat_id.startswith("-")):
+        is_group = chat.chat_id.startswith("-")  # groups, supergroups and channels
+        pacing = self.pacer.slot(chat.chat_id, is_group=is_group) if self.pacer else nullcontext()
+        async with pacing:
             message = await self.bot.send_message(
                 chat_id, text, parse_mode, reply_markup=markup, link_preview_options=self._previews
             )
