@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import json
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -23,18 +22,16 @@ from typing import Any
 from aiohttp import web
 
 from tests.telegram_rules import (
-    MESSAGE_LIMIT,
-    EntityError,
     FloodModel,
     TelegramFailure,
-    parse_telegram_html,
+    check_message_text,
+    error_response,
+    read_parameters,
     utf16_length,
 )
 
 TOKEN = "123456:TEST-token-never-logged"
 BOT_USER = {"id": 123456, "is_bot": True, "first_name": "Newsdigest", "username": "newsdigest_bot"}
-_JSON_PARAMETERS = {"reply_markup", "link_preview_options", "commands", "allowed_updates", "scope"}
-_INT_PARAMETERS = {"offset", "timeout", "limit", "message_id", "user_id"}
 _ADMIN_RIGHTS = dict.fromkeys(
     [
         "can_manage_chat",
@@ -254,19 +251,19 @@ class TelegramAPI:
         method = request.match_info["method"]
         self.calls.append(method)
         if request.match_info["token"] != self.token:
-            return _error(TelegramFailure(401, "Unauthorized"))
+            return error_response(TelegramFailure(401, "Unauthorized"))
         handler = self._methods().get(method)
         if handler is None:
             self.unknown_methods.append(method)
-            return _error(TelegramFailure(404, "Not Found: method not found"))
-        params = await _parameters(request)
+            return error_response(TelegramFailure(404, "Not Found: method not found"))
+        params = await read_parameters(request)
         try:
             self._raise_fault(method, params)
             if method in self.stalls:
                 await asyncio.sleep(self.stalls.pop(method))
             result = await handler(params)
         except TelegramFailure as failure:
-            return _error(failure)
+            return error_response(failure)
         finally:
             self._notify()
         return web.json_response({"ok": True, "result": result})
@@ -337,7 +334,7 @@ class TelegramAPI:
 
     async def _send_message(self, params: dict[str, Any]) -> Any:
         chat_id = self._reachable_chat(params)
-        text, raw = _checked_text(params)
+        text, raw = check_message_text(params)
         if self.flood is not None:
             self.flood.admit(chat_id, time.monotonic())
         message = SentMessage(
@@ -355,7 +352,7 @@ class TelegramAPI:
 
     async def _edit_message_text(self, params: dict[str, Any]) -> Any:
         chat_id = self._reachable_chat(params)
-        text, raw = _checked_text(params)
+        text, raw = check_message_text(params)
         for message in self.sent:
             if message.chat_id == chat_id and message.message_id == params.get("message_id"):
                 message.text, message.raw = text, raw
@@ -402,54 +399,6 @@ class TelegramAPI:
         if message.reply_markup:
             shown["reply_markup"] = message.reply_markup
         return shown
-
-
-def _checked_text(params: dict[str, Any]) -> tuple[str, str]:
-    """The visible text and the raw text; a TelegramFailure as Telegram would answer."""
-    raw = params.get("text") or ""
-    text = raw
-    if (params.get("parse_mode") or "").upper() == "HTML":
-        try:
-            text = parse_telegram_html(raw)
-        except EntityError as exc:
-            raise TelegramFailure(400, f"Bad Request: can't parse entities: {exc}") from exc
-    elif params.get("parse_mode"):
-        raise TelegramFailure(400, "Bad Request: unsupported parse_mode")
-    if not text.strip():
-        raise TelegramFailure(400, "Bad Request: message text is empty")
-    if utf16_length(text) > MESSAGE_LIMIT:
-        raise TelegramFailure(400, "Bad Request: message is too long")
-    return text, raw
-
-
-async def _parameters(request: web.Request) -> dict[str, Any]:
-    """Form fields as PTB sends them (non-strings JSON-encoded), or a JSON body."""
-    if request.content_type == "application/json":
-        body: dict[str, Any] = await request.json()
-        return body
-    form = await request.post()
-    params: dict[str, Any] = {}
-    for key, value in form.items():
-        if not isinstance(value, str):
-            continue
-        if key in _JSON_PARAMETERS:
-            params[key] = json.loads(value)
-        elif key in _INT_PARAMETERS or (key == "chat_id" and value.lstrip("-").isdigit()):
-            params[key] = int(value)
-        else:
-            params[key] = value
-    return params
-
-
-def _error(failure: TelegramFailure) -> web.Response:
-    body: dict[str, Any] = {
-        "ok": False,
-        "error_code": failure.status,
-        "description": failure.description,
-    }
-    if failure.parameters:
-        body["parameters"] = failure.parameters
-    return web.json_response(body, status=failure.status)
 
 
 def _user(user_id: int) -> dict[str, Any]:

@@ -3,11 +3,15 @@
 - parse_telegram_html: Telegram's HTML subset. Our own (html.parser plus a scan for bare `<` and
   `&`): no library implements Telegram's subset, and a lenient parser would let through what
   Telegram refuses.
+- check_message_text: the length and emptiness checks, with Telegram's error texts.
 - FloodModel: 30 messages/s overall, 1/s per chat, 20/min per group, as sliding windows.
+- read_parameters / error_response: requests as python-telegram-bot sends them, errors as
+  Telegram answers them.
 """
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from collections import deque
@@ -15,7 +19,11 @@ from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from typing import Any
 
+from aiohttp import web
+
 MESSAGE_LIMIT = 4096
+_JSON_PARAMETERS = {"reply_markup", "link_preview_options", "commands", "allowed_updates", "scope"}
+_INT_PARAMETERS = {"offset", "timeout", "limit", "message_id", "user_id"}
 _PLAIN_TAGS = ("b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "tg-spoiler", "pre")
 _ALLOWED_TAGS: dict[str, frozenset[str]] = {
     **dict.fromkeys(_PLAIN_TAGS, frozenset()),
@@ -161,3 +169,51 @@ class FloodModel:
         self.last_in_chat[chat_id] = now
         if group is not None:
             group.append(now)
+
+
+def check_message_text(params: dict[str, Any]) -> tuple[str, str]:
+    """The visible text and the raw text; a TelegramFailure as Telegram would answer."""
+    raw = params.get("text") or ""
+    text = raw
+    if (params.get("parse_mode") or "").upper() == "HTML":
+        try:
+            text = parse_telegram_html(raw)
+        except EntityError as exc:
+            raise TelegramFailure(400, f"Bad Request: can't parse entities: {exc}") from exc
+    elif params.get("parse_mode"):
+        raise TelegramFailure(400, "Bad Request: unsupported parse_mode")
+    if not text.strip():
+        raise TelegramFailure(400, "Bad Request: message text is empty")
+    if utf16_length(text) > MESSAGE_LIMIT:
+        raise TelegramFailure(400, "Bad Request: message is too long")
+    return text, raw
+
+
+async def read_parameters(request: web.Request) -> dict[str, Any]:
+    """Form fields as PTB sends them (non-strings JSON-encoded), or a JSON body."""
+    if request.content_type == "application/json":
+        body: dict[str, Any] = await request.json()
+        return body
+    form = await request.post()
+    params: dict[str, Any] = {}
+    for key, value in form.items():
+        if not isinstance(value, str):
+            continue
+        if key in _JSON_PARAMETERS:
+            params[key] = json.loads(value)
+        elif key in _INT_PARAMETERS or (key == "chat_id" and value.lstrip("-").isdigit()):
+            params[key] = int(value)
+        else:
+            params[key] = value
+    return params
+
+
+def error_response(failure: TelegramFailure) -> web.Response:
+    body: dict[str, Any] = {
+        "ok": False,
+        "error_code": failure.status,
+        "description": failure.description,
+    }
+    if failure.parameters:
+        body["parameters"] = failure.parameters
+    return web.json_response(body, status=failure.status)
