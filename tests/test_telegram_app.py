@@ -102,8 +102,11 @@ async def test_group_callers_are_checked_for_admin_rights(
     await api.wait_for_messages(1, chat_id=-30)
     api.type_command("/subscribe 07:30", chat_id=-30, user_id=8, chat_type="supergroup")
     await api.wait_for_messages(2, chat_id=-30)
+    api.type_command("/settings", chat_id=-30, user_id=7, chat_type="supergroup")
+    await api.wait_for_messages(3, chat_id=-30)
     admin_flags = {c.user_id: (c.chat_kind, c.is_chat_admin) for c, _ in router.calls}
     assert admin_flags == {"7": (ChatKind.GROUP, True), "8": (ChatKind.GROUP, False)}
+    assert api.calls.count("getChatMember") == 2  # the admin's second command used the cache
 
 
 async def test_channel_posts_are_commands_from_the_channels_admins(

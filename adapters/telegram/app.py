@@ -42,6 +42,7 @@ _COMMAND = re.compile(r"^/(\w+)(?:@\w+)?(.*)$", re.DOTALL)
 _ADMIN_STATUSES = (ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR)
 _KINDS = {Chat.PRIVATE: ChatKind.PRIVATE, Chat.CHANNEL: ChatKind.CHANNEL}
 _UPDATES = ["message", "channel_post", "callback_query"]
+_ADMIN_CACHE_SIZE = 10_000
 
 
 class Router(Protocol):
@@ -210,5 +211,7 @@ class TelegramAdapter:
             log.warning("could not check the admins of chat %s: %s", chat_id, exc)
             return False
         is_admin = member.status in _ADMIN_STATUSES
+        if len(self._admins) > _ADMIN_CACHE_SIZE:
+            self._admins.clear()
         self._admins[(chat_id, user_id)] = (now + self._admin_cache_seconds, is_admin)
         return is_admin
