@@ -28,6 +28,7 @@ _BOILERPLATE = re.compile(
     | advertisement|advert|ad|sponsored(?:\ content)?|story\ continues\ below.{{0,30}}
     | skip\ (?:to\ )?(?:main\ )?(?:content|navigation|advert(?:isement)?)
     | back\ to\ top(?:\ button)?
+    | abstract\.?|full\ text\.?
     | (?:sign\ up|subscribe|register|join)\b.{{0,100}}
       (?:newsletter|updates|inbox|e-?mail|free|briefing|alerts|digest)\b.{{0,100}}
     | (?:get|receive)\ (?:our|the)\ .{{0,40}}newsletter.{{0,100}}

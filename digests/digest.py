@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
-from digests.headline import extract_heading
+from digests.headline import comparable, extract_heading
 from digests.quotes import Quote, extract_quotes, select_key_quotes
 from digests.summary import extract_summary
 from digests.text import CleanText, Span, clean_text, split_sentences
@@ -16,7 +16,6 @@ from digests.text import CleanText, Span, clean_text, split_sentences
 _log = logging.getLogger(__name__)
 _T = TypeVar("_T")
 _FALLBACK_SUMMARY_SENTENCES = 3
-_TRAILING_PUNCTUATION = " .!?…:;,\"”’'»"
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,14 +82,10 @@ def _attempt(step: Callable[[], _T], fallback: _T) -> _T:
 def _summary_candidates(body: CleanText, heading: tuple[str, ...]) -> tuple[Span, ...]:
     """Body sentences, without any that repeats the headline or the standfirst."""
     sentences = split_sentences(body.text, body.paragraphs)
-    repeated = {_comparable(line) for line in heading if line}
+    repeated = {comparable(line) for line in heading if line}
     if not repeated:
         return sentences
-    return tuple(s for s in sentences if _comparable(s.text) not in repeated)
-
-
-def _comparable(line: str) -> str:
-    return " ".join(line.casefold().split()).strip(_TRAILING_PUNCTUATION)
+    return tuple(s for s in sentences if comparable(s.text) not in repeated)
 
 
 def _safe_clean(text: object) -> str:

@@ -1,7 +1,8 @@
 """Headline and standfirst.
 
-The headline is the given `title` when there is one, else the first paragraph of a plain-text
-article when it reads like a headline (short, not ending with a full stop, more text after it).
+The headline is the given `title` when there is one (the lines of the body that repeat it are
+dropped), else the first paragraph of a plain-text article when it reads like a headline: short,
+more text after it, and no final full stop unless it is in Title Case.
 A trailing site name is dropped: the last " | " segment, or a short Title-Case segment after
 " - " or " – " ("... - Reuters"), or after " — " only when it names a news outlet. Section
 labels ("— Analysis", "- Opinion", "— Local") are kept: they tell the reader what kind of piece
@@ -36,6 +37,11 @@ _OUTLET_WORD = re.compile(
 )
 _TITLE_WORD = re.compile(r"[A-Z0-9][\w.'’&-]*|of|the|and|for|on|in|de|la")
 _MAX_SITE_WORDS = 5
+_MAX_TITLE_PARAGRAPHS = 3
+_END_PUNCTUATION = " .!?…:;,\"”’'»“‘«"
+_SHORT_WORD = 3  # "of", "the", "and" stay lowercase in Title Case
+_MIN_TITLE_WORDS = 3
+_TITLE_CASE_SHARE = 0.8
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +58,7 @@ def extract_heading(cleaned: CleanText, title: str | None = None) -> Heading:
     paragraphs = [p.text for p in cleaned.paragraphs]
     if title and title.strip():
         headline = strip_site_name(_clean_title(title))
-        used = 1 if paragraphs and _same_line(paragraphs[0], title, headline) else 0
+        used = _title_paragraphs(paragraphs, title, headline)
     elif len(paragraphs) > 1 and _reads_like_headline(paragraphs[0]):
         headline, used = strip_site_name(paragraphs[0]), 1
     else:
@@ -91,15 +97,35 @@ def _clean_title(title: str) -> str:
     return " ".join(p.text for p in paragraphs) if paragraphs else " ".join(title.split())
 
 
-def _same_line(paragraph: str, title: str, headline: str) -> bool:
-    line = paragraph.casefold()
-    return line in {" ".join(title.split()).casefold(), headline.casefold()} or (
-        strip_site_name(paragraph).casefold() == headline.casefold()
-    )
+def comparable(line: str) -> str:
+    """A line reduced for comparison: case-folded, single spaces, no punctuation at its ends."""
+    return " ".join(line.casefold().split()).strip(_END_PUNCTUATION)
+
+
+def _title_paragraphs(paragraphs: list[str], title: str, headline: str) -> int:
+    """How many leading paragraphs repeat the given title (a title may be cut over lines)."""
+    wanted = {comparable(title), comparable(headline)}
+    joined = ""
+    for count, paragraph in enumerate(paragraphs[:_MAX_TITLE_PARAGRAPHS], start=1):
+        joined = f"{joined} {paragraph}" if joined else paragraph
+        if comparable(joined) in wanted or comparable(strip_site_name(joined)) in wanted:
+            return count
+        if len(joined) > len(title):
+            break
+    return 0
 
 
 def _reads_like_headline(paragraph: str) -> bool:
-    return len(paragraph) <= _MAX_HEADLINE_CHARS and not paragraph.endswith(".")
+    """Short, and not ending like a sentence unless it is in Title Case."""
+    if len(paragraph) > _MAX_HEADLINE_CHARS:
+        return False
+    return not paragraph.endswith(".") or _is_title_case(paragraph)
+
+
+def _is_title_case(paragraph: str) -> bool:
+    words = [w for w in paragraph.split() if len(w) > _SHORT_WORD and w[0].isalpha()]
+    capitalized = sum(w[0].isupper() for w in words)
+    return len(words) >= _MIN_TITLE_WORDS and capitalized >= _TITLE_CASE_SHARE * len(words)
 
 
 def _reads_like_standfirst(paragraph: str) -> bool:

@@ -83,3 +83,18 @@ def test_body_crossheads_are_shifted_with_the_body() -> None:
     assert [body.text[c.start : c.end] for c in body.crossheads] == [
         "Night ferry users welcome the plan"
     ]
+
+
+def test_title_repeated_over_two_lines_with_a_full_stop_leaves_the_body() -> None:
+    title = "Ferry approved; Islanders cheer the vote"
+    raw = f"Ferry approved;\nIslanders cheer the vote.\n\n{LEDE}\n\n{SECOND}"
+    heading = extract_heading(clean_text(raw), title=title)
+    assert heading.headline == title
+    assert heading.body.text == f"{LEDE}\n\n{SECOND}"
+
+
+def test_title_case_first_line_is_a_headline_even_with_a_full_stop() -> None:
+    raw = f"Harbour Council Backs Night Ferry After Long Debate.\n\n{LEDE}\n\n{SECOND}"
+    heading = extract_heading(clean_text(raw))
+    assert heading.headline == "Harbour Council Backs Night Ferry After Long Debate."
+    assert heading.body.text == f"{LEDE}\n\n{SECOND}"
