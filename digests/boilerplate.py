@@ -28,6 +28,7 @@ _BOILERPLATE = re.compile(
     | advertisement|advert|ad|sponsored(?:\ content)?|story\ continues\ below.{{0,30}}
     | skip\ (?:to\ )?(?:main\ )?(?:content|navigation|advert(?:isement)?)
     | back\ to\ top(?:\ button)?
+    | scroll\ down\ for\ (?:the\ )?(?:video|videos|more).{0, 20}
     | abstract\.?|full\ text\.?
     | (?:sign\ up|subscribe|register|join)\b.{{0,100}}
       (?:newsletter|updates|inbox|e-?mail|free|briefing|alerts|digest)\b.{{0,100}}
@@ -55,6 +56,18 @@ _BOILERPLATE = re.compile(
       |most\ (?:read|popular|viewed)
       |trending(?:\ now)?|top\ stories|in\ other\ news)
       (?:\ (?:articles?|stories|posts|content|news|coverage|reading|topics|links))?:?
+    """
+)
+
+# Boilerplate that pages print as a sentence inside the text ("Scroll down for video.").
+_MAX_BOILERPLATE_SENTENCE_CHARS = 100
+_BOILERPLATE_SENTENCE = re.compile(
+    r"""(?ix)
+    [\s"“”'‘’]*
+    (?:scroll\ down\ for\ (?:the\ )?(?:video|videos|more)(?:\ and\ photos)?
+      |(?:click|tap)\ here\b.{0,80}|read\ more\b.{0,80}|advertisement
+      |(?:watch|see)\ the\ video\b.{0,40})
+    [\s.:!"”']*
     """
 )
 
@@ -111,6 +124,13 @@ def is_boilerplate(paragraph: str) -> bool:
     if _BOILERPLATE.fullmatch(paragraph) or _BYLINE.fullmatch(paragraph):
         return True
     return bool(_DATE_LINE.fullmatch(paragraph))
+
+
+def is_boilerplate_sentence(sentence: str) -> bool:
+    """Whether a sentence is page furniture printed inline ("Scroll down for video.")."""
+    return len(sentence) <= _MAX_BOILERPLATE_SENTENCE_CHARS and bool(
+        _BOILERPLATE_SENTENCE.fullmatch(sentence)
+    )
 
 
 def is_tail_marker(paragraph: str) -> bool:

@@ -19,7 +19,13 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from digests.boilerplate import ends_like_sentence, is_boilerplate, is_crosshead, is_tail_marker
+from digests.boilerplate import (
+    ends_like_sentence,
+    is_boilerplate,
+    is_boilerplate_sentence,
+    is_crosshead,
+    is_tail_marker,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,7 +114,7 @@ def assemble_paragraphs(paragraphs: Sequence[str]) -> CleanText:
 
 
 def split_sentences(text: str, paragraphs: Sequence[Span]) -> tuple[Span, ...]:
-    """Split the body paragraphs into sentences; crossheads are not sentences and are skipped."""
+    """The body's sentences, without crossheads and inline boilerplate ("Scroll down...")."""
     lowercase = _CAPITALIZED_START.search(text) is None
     sentences: list[Span] = []
     for paragraph in paragraphs:
@@ -121,12 +127,19 @@ def _paragraph_sentences(text: str, paragraph: Span, lowercase: bool) -> Iterabl
     start = paragraph.start
     for match in _BOUNDARY.finditer(text, paragraph.start, paragraph.end):
         if _is_sentence_end(text, match, max(start, match.start() - _WORD_LOOKBACK), lowercase):
-            end = match.end(2)
-            if _HAS_WORD.search(text, start, end):
-                yield Span(start, end, text[start:end])
+            if (sentence := _body_sentence(text, start, match.end(2))) is not None:
+                yield sentence
             start = match.end()
-    if start < paragraph.end and _HAS_WORD.search(text, start, paragraph.end):
-        yield Span(start, paragraph.end, text[start : paragraph.end])
+    if start < paragraph.end and (sentence := _body_sentence(text, start, paragraph.end)):
+        yield sentence
+
+
+def _body_sentence(text: str, start: int, end: int) -> Span | None:
+    """The sentence text[start:end], unless it has no word or is inline boilerplate."""
+    if not _HAS_WORD.search(text, start, end):
+        return None
+    sentence = text[start:end]
+    return None if is_boilerplate_sentence(sentence) else Span(start, end, sentence)
 
 
 def _is_sentence_end(text: str, match: re.Match[str], lookback: int, lowercase: bool) -> bool:

@@ -216,6 +216,11 @@ def test_sentence_splitting(raw: str, expected: list[str]) -> None:
     assert _sentences(raw) == expected
 
 
+def test_inline_boilerplate_is_not_a_sentence() -> None:
+    raw = "The ferry left at dawn. Scroll down for video. It reached the island by noon."
+    assert _sentences(raw) == ["The ferry left at dawn.", "It reached the island by noon."]
+
+
 def test_sentences_never_cross_a_paragraph_break() -> None:
     raw = "The vote was held on a wet Tuesday in the old town hall by the harbour\n\nIt passed."
     assert _sentences(raw) == [
