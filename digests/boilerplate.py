@@ -102,13 +102,13 @@ _DATE_TOKEN = (
     rf"|ago|hours?|hrs?|minutes?|mins?|days?|weeks?|an?|one|\d{{1,2}}[:.]\d{{2}}(?::\d{{2}})?"
     r"|\d{4}-\d{2}-\d{2}t[\d:.z+-]{0,20})"
 )
-_DATE_LINE = re.compile(
-    rf"""(?ix)
-    (?:(?:published|updated|posted|last\ (?:updated|modified)|first\ published)
-      (?:\ on|\ at)?\s*:?\s*)?
-    {_DATE_TOKEN}(?:[\s,|/.-]{{1,3}}{_DATE_TOKEN}){{0,10}}\.?
-    """
+_DATE_PART = (
+    r"(?:(?:published|updated|posted|last\ (?:updated|modified)|first\ published)"
+    r"(?:\ on|\ at)?\s*:?\s*)?"
+    rf"{_DATE_TOKEN}(?:[\s,/.-]{{1,3}}{_DATE_TOKEN}){{0,10}}"
 )
+# "Published: 14:33 GMT, 12 October 2013 | Updated: 14:35 GMT, 12 October 2013"
+_DATE_LINE = re.compile(rf"(?ix){_DATE_PART}(?:\s*[|·•]\s*{_DATE_PART}){{0,3}}\.?")
 
 # A paragraph that ends like a sentence: final punctuation, possibly inside quotes or brackets.
 _SENTENCE_END = re.compile(r"[.!?…:;,][\"”’'»)\]]*\Z|[\"”’'»]\Z")

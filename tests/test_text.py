@@ -71,6 +71,7 @@ def test_apostrophes_and_well_spaced_quotes_are_left_alone(text: str) -> None:
         "By Wire Service staff",
         "Published: 10:42 GMT, 4 March 2022",
         "Updated 2 hours ago",
+        "Published: 14:33 GMT, 12 October 2013 | Updated: 14:35 GMT, 12 October 2013",
         "Advertisement",
         "© 2024 Harbour Gazette. All rights reserved.",
     ],
