@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -97,7 +97,7 @@ def build_scheduler(
             id=name,
             max_instances=1,
             coalesce=True,
-            next_run_time=clock(),
+            next_run_time=datetime.now(UTC),  # the scheduler's own clock, not the ticks'
         )
     return scheduler
 
