@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import re
@@ -97,6 +98,7 @@ class _TelegramHTML(HTMLParser):
         raise EntityError("Processing instructions are not supported")
 
 
+@functools.lru_cache(maxsize=1024)  # a fan-out sends one text to many chats
 def parse_telegram_html(raw: str) -> str:
     """The visible text of `raw` as Telegram shows it; EntityError if Telegram would refuse it."""
     if _BAD_AMPERSAND.search(raw):
