@@ -19,6 +19,7 @@ from adapters.telegram.pacing import FloodLimits, TelegramPacer
 from bot.chats import Caller, ChatKind, ChatRef, Platform
 from bot.commands import COMMANDS
 from bot.config import TelegramConfig
+from bot.errors import ConfigError
 from bot.replies import Bold, Button, Paragraph, Reply, Section, Text
 from tests.telegram_api import TOKEN, TelegramAPI, running_telegram_api
 
@@ -235,3 +236,19 @@ async def test_a_failing_command_is_logged_and_the_bot_keeps_answering(
     [answer] = await api.wait_for_messages(1, chat_id=14)
     assert answer.text.startswith("/help")
     assert "Telegram update failed" in caplog.text
+
+
+async def test_a_refused_token_is_a_config_error(
+    api: TelegramAPI, router: RecordingRouter
+) -> None:
+    config = TelegramConfig(token="999:not-the-token", base_url=api.base_url)
+    with pytest.raises(ConfigError, match=r"telegram\.token") as caught:
+        await TelegramAdapter(config, router).start()
+    assert caught.value.__cause__ is None
+    assert "not-the-token" not in str(caught.value)
+
+
+async def test_an_unreachable_bot_api_is_a_config_error(router: RecordingRouter) -> None:
+    config = TelegramConfig(token=TOKEN, base_url=f"http://127.0.0.1:{_free_port()}/bot")
+    with pytest.raises(ConfigError, match=r"telegram\.base_url"):
+        await TelegramAdapter(config, router).start()

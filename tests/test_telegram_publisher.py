@@ -10,9 +10,15 @@ from telegram import Bot
 from telegram.request import HTTPXRequest
 
 from adapters.telegram.pacing import FloodLimits, TelegramPacer
-from adapters.telegram.publisher import TelegramPublisher
+from adapters.telegram.publisher import TelegramPublisher, open_telegram_publisher
 from bot.chats import ChatRef, Platform
-from bot.errors import AmbiguousDeliveryError, PermanentDeliveryError, RetryableDeliveryError
+from bot.config import TelegramConfig
+from bot.errors import (
+    AmbiguousDeliveryError,
+    ConfigError,
+    PermanentDeliveryError,
+    RetryableDeliveryError,
+)
 from bot.replies import Button, Heading, Link, Paragraph, Reply, Section, Text, plain_reply
 from tests.telegram_api import TOKEN, TelegramAPI, running_telegram_api
 from tests.telegram_rules import parse_telegram_html
@@ -185,3 +191,14 @@ async def test_a_fan_out_to_50_chats_arrives_in_order(api: TelegramAPI, bot: Bot
     assert [m.chat_id for m in api.sent] == [c for c in range(1, 51) for _ in range(per_chat)]
     first_chat = [m.text for m in api.sent if m.chat_id == 1]
     assert all([m.text for m in api.sent if m.chat_id == c] == first_chat for c in range(2, 51))
+
+
+async def test_a_sending_only_publisher_reports_a_refused_token_without_quoting_it(
+    api: TelegramAPI,
+) -> None:
+    config = TelegramConfig(token="999:not-the-token", base_url=api.base_url)
+    with pytest.raises(ConfigError, match=r"telegram\.token") as caught:
+        async with open_telegram_publisher(config):
+            pass
+    assert "not-the-token" not in str(caught.value)
+    assert caught.value.__cause__ is None

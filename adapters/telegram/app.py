@@ -28,7 +28,7 @@ from telegram.ext import (
 )
 
 from adapters.telegram.pacing import TelegramPacer
-from adapters.telegram.publisher import ChatMigratedCallback, TelegramPublisher
+from adapters.telegram.publisher import ChatMigratedCallback, TelegramPublisher, startup_error
 from adapters.telegram.redaction import TokenRedactor
 from bot.chats import Caller, ChatKind, ChatRef, Platform
 from bot.commands import COMMANDS
@@ -109,7 +109,17 @@ class TelegramAdapter:
         await self.stop()
 
     async def start(self) -> None:
-        """Connect, register the command menu and start receiving updates."""
+        """Connect, register the command menu and start receiving updates.
+
+        Raises ConfigError when Telegram refuses the token or the Bot API cannot be reached.
+        """
+        try:
+            await self._start()
+        except TelegramError as exc:
+            await self.stop()
+            raise startup_error(exc, self.config) from None
+
+    async def _start(self) -> None:
         app = self.application
         await app.initialize()
         await app.bot.set_my_commands([BotCommand(s.name, s.description) for s in COMMANDS])
@@ -137,6 +147,7 @@ class TelegramAdapter:
         if app.running:
             await app.stop()
         await app.shutdown()
+        await app.bot.shutdown()  # closes the connections even after a failed initialize()
         self._redactor.uninstall()
 
     async def _on_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -28,6 +28,7 @@ from telegram.error import (
     BadRequest,
     ChatMigrated,
     Forbidden,
+    InvalidToken,
     NetworkError,
     RetryAfter,
     TelegramError,
@@ -42,6 +43,7 @@ from bot.chats import ChatRef, Platform
 from bot.config import TelegramConfig
 from bot.errors import (
     AmbiguousDeliveryError,
+    ConfigError,
     DeliveryError,
     PermanentDeliveryError,
     RetryableDeliveryError,
@@ -176,16 +178,30 @@ async def open_telegram_publisher(
     redactor = TokenRedactor(config.token)
     redactor.install()
     request = HTTPXRequest(connection_pool_size=connections, pool_timeout=30.0)
+    bot = Bot(config.token, base_url=config.base_url, request=request)
     try:
-        async with Bot(config.token, base_url=config.base_url, request=request) as bot:
-            yield TelegramPublisher(
-                bot,
-                link_previews=config.link_previews,
-                pacer=pacer or TelegramPacer(),
-                on_chat_migrated=on_chat_migrated,
-            )
+        try:
+            await bot.initialize()
+        except TelegramError as exc:
+            raise startup_error(exc, config) from None
+        yield TelegramPublisher(
+            bot,
+            link_previews=config.link_previews,
+            pacer=pacer or TelegramPacer(),
+            on_chat_migrated=on_chat_migrated,
+        )
     finally:
+        await bot.shutdown()
         redactor.uninstall()
+
+
+def startup_error(exc: TelegramError, config: TelegramConfig) -> ConfigError:
+    """The config key to blame when connecting to the Bot API fails (never quoting the token:
+    python-telegram-bot's InvalidToken message does)."""
+    if isinstance(exc, InvalidToken):
+        return ConfigError("telegram.token", "Telegram did not accept the token")
+    reason = f"cannot reach the Bot API at {config.base_url}: {exc.message}"
+    return ConfigError("telegram.base_url", reason.replace(config.token, "<token>"))
 
 
 def build_keyboard(buttons: tuple[Button, ...]) -> InlineKeyboardMarkup | None:
