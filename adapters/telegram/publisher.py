@@ -196,8 +196,8 @@ async def open_telegram_publisher(
 
 
 def startup_error(exc: TelegramError, config: TelegramConfig) -> ConfigError:
-    """The config key to blame when connecting to the Bot API fails (never quoting the token:
-    python-telegram-bot's InvalidToken message does)."""
+    """The ConfigError naming the key to blame when connecting to the Bot API fails."""
+    # Never quote PTB's InvalidToken message: it contains the token.
     if isinstance(exc, InvalidToken):
         return ConfigError("telegram.token", "Telegram did not accept the token")
     reason = f"cannot reach the Bot API at {config.base_url}: {exc.message}"
