@@ -76,18 +76,19 @@ _BOUNDARY = re.compile(r"([.!?…]+)([\"”’'»)\]]*) (?=(\S{1,24}))")
 _HAS_WORD = re.compile(r"[^\W_]")
 _CAPITALIZED_START = re.compile(r"[.!?][\"”’']? [\"“‘']?[A-Z]")
 _OPENING = "\"“‘'«([{"
+# Word lists read best as one string each: SIM905 (split a literal) is waived for them.
 _TITLES = frozenset(
-    "mr mrs ms messrs dr prof gen sen sens rep reps gov govs lt col capt sgt maj adm cmdr"  # noqa: SIM905 - a word list reads best as one string
+    "mr mrs ms messrs dr prof gen sen sens rep reps gov govs lt col capt sgt maj adm cmdr"  # noqa: SIM905
     " rev fr hon pres supt insp det cpl pte brig st mt ft esq".split()
 )
 _BEFORE_NUMBERS = frozenset(
-    "jan feb mar apr jun jul aug sep sept oct nov dec no nos vol pp fig art ch sec op"  # noqa: SIM905 - a word list reads best as one string
+    "jan feb mar apr jun jul aug sep sept oct nov dec no nos vol pp fig art ch sec op"  # noqa: SIM905
     " approx est tel ext".split()
 )
 _NEVER_FINAL = frozenset(["e.g", "i.e", "cf", "viz", "vs", "v", "al"])
 _SOMETIMES_FINAL = frozenset(["etc", "inc", "corp", "ltd", "co", "bros", "llc", "plc", "jr", "sr"])
 _SENTENCE_STARTERS = frozenset(
-    "the a an he she it they we i you but and in on at this that these those there his"  # noqa: SIM905 - a word list reads best as one string
+    "the a an he she it they we i you but and in on at this that these those there his"  # noqa: SIM905
     " her their its our my if when while after before as so yet however meanwhile also"
     " some many most one two three what why how who where no not officials police both all"
     " each".split()

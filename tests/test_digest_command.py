@@ -187,6 +187,20 @@ def test_binary_file_is_a_one_line_error(tmp_path: Path) -> None:
     _one_line_error(_run(str(image)), "binary data")
 
 
+def test_directory_is_a_one_line_error(tmp_path: Path) -> None:
+    _one_line_error(_run(str(tmp_path)), "is a directory")
+
+
+def test_legacy_encoded_text_file_is_read(tmp_path: Path) -> None:
+    legacy = tmp_path / "legacy.txt"
+    legacy.write_bytes(
+        "Café owners welcome the night ferry\n\nThe café opened at dawn.".encode("cp1252")
+    )
+    result = _run(str(legacy), "--format", "json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["headline"] == "Café owners welcome the night ferry"
+
+
 def test_no_source_is_a_usage_error() -> None:
     result = _run()
     assert result.returncode == 2
