@@ -18,13 +18,14 @@ from pathlib import Path
 from typing import IO, Any
 
 from bot.errors import NewsdigestError, SourceError, UsageError
-from digests import Digest, build_digest, digest_to_dict
+from digests import Digest, Quote, build_digest, digest_to_dict
 
 MAX_ARTICLE_BYTES = 5 * 1024 * 1024
 FETCH_TIMEOUT_SECONDS = 15.0
 MAX_REDIRECTS = 5
 _SNIFF_BYTES = 8192
 _HTML_SUFFIXES = frozenset({".html", ".htm", ".xhtml"})
+_QUOTE_TRAILER = " ,;:"
 _USER_AGENT = "newsdigest/0.1 (+https://github.com/newsdigest)"
 
 
@@ -84,10 +85,15 @@ def render_digest_text(digest: Digest) -> str:
     if digest.summary:
         lines += ["", "Summary:", *(f"  • {s.text}" for s in digest.summary)]
     if digest.key_quotes:
-        lines += ["", "Key quotes:", *(f"  “{q.text}” — {q.speaker}" for q in digest.key_quotes)]
+        lines += ["", "Key quotes:", *(_render_quote(q) for q in digest.key_quotes)]
     if not digest.summary and not digest.key_quotes:
         lines += ["", "(no summary: the article has no usable sentences)"]
     return "\n".join(lines) + "\n"
+
+
+def _render_quote(quote: Quote) -> str:
+    # A quote cut before its attribution keeps the comma of "...inflation," he said: not shown.
+    return f"  “{quote.text.rstrip(_QUOTE_TRAILER)}” — {quote.speaker}"
 
 
 def load_article(source: str) -> ArticleText:

@@ -114,6 +114,7 @@ def test_text_output_for_a_person(article_file: Path) -> None:
     assert out.startswith("Night ferry approved after long debate\n")
     assert "The service will run every hour from May" in out
     assert "Summary:\n  • The harbour council voted 30 to 10" in out
+    assert "Key quotes:\n  “People have waited long enough” — " in out
     assert "Harbour Gazette" not in out
     assert "Related Articles" not in out
 
