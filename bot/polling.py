@@ -4,8 +4,10 @@ The database says which sources are due (`next_fetch_at`), so running a tick twi
 crash, only reads what is due. Each due source is read with `read_source` (concurrency bounded by
 `[sources] concurrency`); items already stored (same GUID in this source, same canonical URL or
 same content hash anywhere) are dropped before their digest is built; the rest are digested with
-`build_digest` in a worker thread (it is CPU work: the event loop keeps answering chats), saved,
-and grouped into stories with the near-duplicate index.
+`build_digest` off the event loop (CPU work: the loop keeps answering chats), saved, and grouped
+into stories with the near-duplicate index. Digests are built in a worker thread by default, or
+in the `executor` given (a ProcessPoolExecutor puts the other cores to work: in one process the
+GIL makes feed parsing, digesting and storing take turns on one core).
 
 A failure never stops the tick: it is recorded on its source with the error, the next attempt
 backs off exponentially (interval x 2^failures, at most MAX_BACKOFF), and a source failing for
@@ -18,6 +20,7 @@ import asyncio
 import logging
 import math
 from collections.abc import Sequence
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -61,8 +64,8 @@ class SourceOutcome:
 async def load_near_duplicate_index(store: Store, now: datetime) -> NearDuplicateIndex:
     """The near-duplicate index rebuilt from the signatures of recently fetched articles."""
     index = NearDuplicateIndex()
-    for article_id, stored in await store.recent_signatures(now - INDEX_WINDOW):
-        index.add_signature(article_id, stored)
+    for url, stored in await store.recent_signatures(now - INDEX_WINDOW):
+        index.add_signature(url, stored)
     return index
 
 
@@ -73,6 +76,7 @@ async def poll_due_sources(
     now: datetime,
     *,
     index: NearDuplicateIndex | None = None,
+    executor: Executor | None = None,
 ) -> PollReport:
     """Read every due source once; never raises for a source's failure."""
     due = await store.due_sources(now)
@@ -82,7 +86,9 @@ async def poll_due_sources(
 
     async def poll(source: Source) -> SourceOutcome:
         async with gate:
-            return await poll_source(store, fetcher, config, source, now, index=index)
+            return await poll_source(
+                store, fetcher, config, source, now, index=index, executor=executor
+            )
 
     outcomes = await asyncio.gather(*(poll(source) for source in due))
     return PollReport(
@@ -102,6 +108,7 @@ async def poll_source(
     now: datetime,
     *,
     index: NearDuplicateIndex,
+    executor: Executor | None = None,
 ) -> SourceOutcome:
     """Read one source, store what is new, and record how it went."""
     try:
@@ -113,7 +120,7 @@ async def poll_source(
             last_modified=source.last_modified,
             known_guids=await store.recent_guids(source.id),
         )
-        saved = await save_items(store, source.id, read.items, now, index=index)
+        saved = await save_items(store, source.id, read.items, now, index=index, executor=executor)
     except SourceError as exc:
         return await _record_failure(store, config, source, now, exc.reason)
     except Exception as exc:  # a bug or a library's surprise must not stop the tick
@@ -165,17 +172,19 @@ async def save_items(
     now: datetime,
     *,
     index: NearDuplicateIndex,
+    executor: Executor | None = None,
 ) -> int:
     """Digest and store the items not stored yet; return how many were new."""
     fresh = await _unknown_items(store, source_id, items, now)
     if not fresh:
         return 0
-    prepared = await asyncio.to_thread(_prepare, source_id, fresh, now)
-    joins, earlier = _near_duplicates(index, prepared)
-    saved = await store.save_articles(prepared, now=now, join_story=joins, join_earlier=earlier)
-    signatures = {article.canonical_url: article.signature for article in prepared}
-    for article in saved:
-        index.add_signature(article.id, signatures[article.canonical_url] or b"")
+    loop = asyncio.get_running_loop()
+    if executor is None:
+        prepared = await asyncio.to_thread(prepare_articles, source_id, fresh, now)
+    else:
+        prepared = await loop.run_in_executor(executor, prepare_articles, source_id, fresh, now)
+    near = _near_duplicates(index, prepared)
+    saved = await store.save_articles(prepared, now=now, near_duplicate_of=near)
     return len(saved)
 
 
@@ -209,7 +218,10 @@ def _item_url(source_id: int, item: ArticleDraft) -> str:
     return item.canonical_url or f"urn:newsdigest:{source_id}:{item.guid}"
 
 
-def _prepare(source_id: int, items: Sequence[ArticleDraft], now: datetime) -> list[NewArticle]:
+def prepare_articles(
+    source_id: int, items: Sequence[ArticleDraft], now: datetime
+) -> list[NewArticle]:
+    """Build the digest, content hash and near-duplicate signature of each item (CPU work)."""
     return [_new_article(source_id, item, now) for item in items]
 
 
@@ -248,18 +260,17 @@ def _quotes(digest: Digest) -> tuple[QuoteRow, ...]:
 
 def _near_duplicates(
     index: NearDuplicateIndex, prepared: Sequence[NewArticle]
-) -> tuple[list[int | None], list[int | None]]:
-    """For each article: a stored near-duplicate's id, or an earlier one of this batch."""
-    batch = NearDuplicateIndex()
-    stored: list[int | None] = []
-    earlier: list[int | None] = []
-    for position, article in enumerate(prepared):
+) -> list[str | None]:
+    """For each article, a near-duplicate's canonical URL (stored, or earlier in this batch).
+
+    Each article is indexed right after its query, so later items of the batch find it; an item
+    the store then refuses as a duplicate stays indexed under its URL, which is harmless: a
+    story is looked up by that URL and, when none is stored, the article starts its own.
+    """
+    found: list[str | None] = []
+    for article in prepared:
         signature_bytes = article.signature or b""
-        stored.append(_lowest(index.query_signature(signature_bytes)))
-        earlier.append(None if stored[-1] else _lowest(batch.query_signature(signature_bytes)))
-        batch.add_signature(position, signature_bytes)
-    return stored, earlier
-
-
-def _lowest(keys: Sequence[object]) -> int | None:
-    return min((key for key in keys if isinstance(key, int)), default=None)
+        matches = [m for m in index.query_signature(signature_bytes) if isinstance(m, str)]
+        found.append(min(matches, default=None))
+        index.add_signature(article.canonical_url, signature_bytes)
+    return found

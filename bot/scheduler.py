@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from concurrent.futures import Executor
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -42,18 +43,22 @@ class Ticks:
         *,
         send: Sender | None = None,
         index: NearDuplicateIndex | None = None,
+        executor: Executor | None = None,
     ) -> None:
         self.store = store
         self.fetcher = fetcher
         self.config = config
         self.send_deliveries = send
         self.index = index
+        self.executor = executor
 
     async def poll(self, now: datetime) -> PollReport:
         """Read the due sources."""
         if self.index is None:
             self.index = await load_near_duplicate_index(self.store, now)
-        return await poll_due_sources(self.store, self.fetcher, self.config, now, index=self.index)
+        return await poll_due_sources(
+            self.store, self.fetcher, self.config, now, index=self.index, executor=self.executor
+        )
 
     async def plan(self, now: datetime) -> int:
         """Expire stale leases, then plan the due deliveries; return how many were planned."""

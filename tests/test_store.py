@@ -163,7 +163,7 @@ async def test_near_duplicates_join_one_story_listing_every_source(store: Store)
     two = await _source(store, "https://wire.example/rss")
     [first] = await store.save_articles([_article(one, 1)], now=NOW)
     [second] = await store.save_articles(
-        [_article(two, 2)], now=NOW + timedelta(hours=1), join_story=[first.id]
+        [_article(two, 2)], now=NOW + timedelta(hours=1), near_duplicate_of=[first.canonical_url]
     )
     assert second.story_id == first.story_id
     assert await store.story_source_titles([first.story_id]) == {
@@ -327,6 +327,6 @@ async def test_an_item_can_join_the_story_of_an_earlier_item_of_its_batch(store:
     saved = await store.save_articles(
         [_article(source_id, 1), _article(source_id, 2), _article(source_id, 3)],
         now=NOW,
-        join_earlier=[None, 0, None],
+        near_duplicate_of=[None, "https://news.example/story-1", None],
     )
     assert saved[0].story_id == saved[1].story_id != saved[2].story_id

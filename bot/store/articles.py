@@ -83,28 +83,26 @@ class ArticleQueries(StoreBase):
         items: Sequence[NewArticle],
         *,
         now: datetime,
-        join_story: Sequence[int | None] = (),
-        join_earlier: Sequence[int | None] = (),
+        near_duplicate_of: Sequence[str | None] = (),
     ) -> list[SavedArticle]:
         """Store new articles with quotes and search text; each joins a story, or starts one.
 
-        `join_story[i]` is the id of a stored article that item i near-duplicates (its story
-        is joined); `join_earlier[i]` the position of an earlier item of this batch that it
-        near-duplicates. Items that conflict with a stored article are skipped silently.
+        `near_duplicate_of[i]` is the canonical URL of an article that item i near-duplicates,
+        stored or earlier in this batch: item i joins its story. Items that conflict with a
+        stored article are skipped silently.
         """
         urls = [item.canonical_url for item in items]
-        joins = dict(zip(urls, join_story, strict=False))
-        earlier = {
-            urls[i]: urls[j]
-            for i, j in enumerate(join_earlier)
-            if j is not None and j < i and urls[j] != urls[i]
+        duplicate_of = {
+            url: target
+            for url, target in zip(urls, near_duplicate_of, strict=False)
+            if target and target != url
         }
         async with self.writing() as conn:
             ids = await self._insert_articles(conn, items)
             fresh = [item for item in items if item.canonical_url in ids]
             await _insert_quotes(conn, fresh, ids)
             await self._index_for_search(conn, fresh, ids)
-            story_ids = await group_into_stories(conn, fresh, ids, joins, earlier, now)
+            story_ids = await group_into_stories(conn, fresh, ids, duplicate_of, now)
         return [
             SavedArticle(id=ids[item.canonical_url], canonical_url=item.canonical_url, story_id=s)
             for item, s in zip(fresh, story_ids, strict=True)
@@ -236,10 +234,10 @@ class ArticleQueries(StoreBase):
         async with self.reading() as conn:
             return {guid for guid in (await conn.scalars(query)).all() if guid}
 
-    async def recent_signatures(self, since: datetime) -> list[tuple[int, bytes]]:
-        """(article id, near-duplicate signature) of articles fetched since `since`."""
+    async def recent_signatures(self, since: datetime) -> list[tuple[str, bytes]]:
+        """(canonical URL, near-duplicate signature) of articles fetched since `since`."""
         query = (
-            select(articles.c.id, articles.c.signature)
+            select(articles.c.canonical_url, articles.c.signature)
             .where(articles.c.fetched_at >= since, articles.c.signature.is_not(None))
             .order_by(articles.c.id)
         )

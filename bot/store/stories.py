@@ -65,34 +65,45 @@ async def group_into_stories(
     conn: AsyncConnection,
     items: Sequence[NewArticle],
     ids: dict[str, int],
-    joins: dict[str, int | None],
-    earlier: dict[str, str],
+    duplicate_of: dict[str, str],
     now: datetime,
 ) -> list[int]:
-    joined = [j for j in joins.values() if j is not None]
-    stored: dict[int, int] = {}
-    if joined:
-        query = select(articles.c.id, articles.c.story_id).where(articles.c.id.in_(joined))
-        stored = {row[0]: row[1] for row in await conn.execute(query) if row[1]}
-    story_of: dict[str, int] = {}
+    """Put each just-inserted article in a story: its near-duplicate's, or a new one."""
+    stored = await _stories_of(conn, set(duplicate_of.values()))
+    root: dict[str, str] = {}  # an item joining an earlier item of the batch: the first one
     for item in items:
-        if (story_id := stored.get(joins.get(item.canonical_url) or 0)) is not None:
-            story_of[item.canonical_url] = story_id
+        target = duplicate_of.get(item.canonical_url)
+        root[item.canonical_url] = (
+            root.get(target, item.canonical_url) if target else item.canonical_url
+        )
+    story_of = {
+        item.canonical_url: stored[target]
+        for item in items
+        if (target := duplicate_of.get(root[item.canonical_url])) in stored
+    }
     starting = [
         item
         for item in items
-        if item.canonical_url not in story_of and earlier.get(item.canonical_url) not in ids
+        if root[item.canonical_url] == item.canonical_url and item.canonical_url not in story_of
     ]
     new_ids = await _insert_stories(conn, starting, now)
     story_of.update(zip((item.canonical_url for item in starting), new_ids, strict=True))
-    for item in items:  # an item joining an earlier item of the batch: that story is known
-        if item.canonical_url not in story_of:
-            story_of[item.canonical_url] = story_of[earlier[item.canonical_url]]
-    story_ids = [story_of[item.canonical_url] for item in items]
+    story_ids = [
+        story_of.get(item.canonical_url) or story_of[root[item.canonical_url]] for item in items
+    ]
     await _set_article_stories(conn, [ids[i.canonical_url] for i in items], story_ids)
     pairs = [(s, item.source_id) for s, item in zip(story_ids, items, strict=True)]
     await _add_story_sources(conn, pairs, now)
     return story_ids
+
+
+async def _stories_of(conn: AsyncConnection, urls: set[str]) -> dict[str, int]:
+    if not urls:
+        return {}
+    query = select(articles.c.canonical_url, articles.c.story_id).where(
+        articles.c.canonical_url.in_(urls), articles.c.story_id.is_not(None)
+    )
+    return {row[0]: row[1] for row in await conn.execute(query)}
 
 
 async def _insert_stories(
