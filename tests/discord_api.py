@@ -40,7 +40,8 @@ class DiscordStandIn(InteractionRoutes):
     `channel_failures[channel] = status` makes every post to that channel fail (403 Missing
     Access, 404 Unknown Channel, or a 5xx); `fail_after[channel] = (n, status)` after n posts;
     `rate_limits[channel] = n` answers the next n posts with a 429 asking to wait
-    `retry_after` seconds.
+    `retry_after` seconds. `embed_total_limit` is Discord's 6,000 characters across a message's
+    embeds (lower it to see a message refused with 50035 Invalid Form Body).
     """
 
     def __init__(self, *, token: str = "test-token", ack_deadline: float = 3.0) -> None:
@@ -56,6 +57,7 @@ class DiscordStandIn(InteractionRoutes):
         self.fail_after: dict[int, tuple[int, int]] = {}
         self.rate_limits: dict[int, int] = {}
         self.retry_after = 0.05
+        self.embed_total_limit = 6000
         self.rate_limited = 0
         self._changed = asyncio.Condition()
         self.gateway = GatewayStandIn(

@@ -71,6 +71,7 @@ class InteractionRoutes:
     interactions: dict[int, InjectedInteraction]
     ack_deadline: float
     channel_ids: list[int]
+    embed_total_limit: int
 
     async def dispatch(self, event: str, data: dict[str, Any]) -> None:
         """Send a gateway event (DiscordStandIn sends it to the bot)."""
@@ -149,7 +150,7 @@ class InteractionRoutes:
         self, request: web.Request, channel_id: int, kind: str, interaction_id: int | None
     ) -> web.Response:
         body = await request.json()
-        if errors := payloads.message_errors(body):
+        if errors := payloads.message_errors(body, self.embed_total_limit):
             return error_response(400, 50035, "Invalid Form Body", errors)
         if not body.get("content") and not body.get("embeds"):
             return error_response(400, 50006, "Cannot send an empty message")

@@ -238,7 +238,7 @@ def _named_errors(item: dict[str, Any]) -> dict[str, Any]:
     return found
 
 
-def message_errors(body: dict[str, Any]) -> dict[str, Any]:
+def message_errors(body: dict[str, Any], embed_total: int = 6000) -> dict[str, Any]:
     """Discord's limits on one message's content and embeds: an error tree, empty when valid."""
     errors: dict[str, Any] = {}
     if len(body.get("content") or "") > 2000:
@@ -252,10 +252,12 @@ def message_errors(body: dict[str, Any]) -> dict[str, Any]:
         total += size
         if found:
             errors.setdefault("embeds", {})[str(index)] = found
-    if total > 6000:
+    if total > embed_total:
         errors["embeds"] = _error(
-            "BASE_TYPE_MAX_LENGTH", "Embed size exceeds maximum size of 6000"
+            "BASE_TYPE_MAX_LENGTH", f"Embed size exceeds maximum size of {embed_total}"
         )
+    if found := _component_errors(body.get("components") or []):
+        errors["components"] = found
     return errors
 
 
@@ -285,3 +287,20 @@ def _embed_errors(embed: dict[str, Any]) -> tuple[dict[str, Any], int]:
 
 def _error(code: str, text: str) -> dict[str, Any]:
     return {"_errors": [{"code": code, "message": text}]}
+
+
+def _component_errors(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """At most 5 action rows of at most 5 buttons; labels 80, custom ids 100 characters."""
+    found: dict[str, Any] = {}
+    if len(rows) > 5:
+        found.update(_error("BASE_TYPE_MAX_LENGTH", "Must be 5 or fewer in length."))
+    for number, row in enumerate(rows):
+        buttons = row.get("components") or []
+        too_long = [
+            button
+            for button in buttons
+            if len(button.get("label") or "") > 80 or len(button.get("custom_id") or "") > 100
+        ]
+        if len(buttons) > 5 or too_long:
+            found[str(number)] = _error("BASE_TYPE_MAX_LENGTH", "Button row over its limits.")
+    return found

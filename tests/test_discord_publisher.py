@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from types import SimpleNamespace
 
+import aiohttp
 import discord
 import pytest
 
@@ -114,6 +115,49 @@ async def test_a_server_error_is_retryable(
     discord_api.channel_failures[channel] = 503
     with pytest.raises(RetryableDeliveryError):
         await DiscordPublisher(client).publish(_chat(channel), _digest(1))
+
+
+async def test_embeds_discord_refuses_are_sent_again_as_plain_text(
+    discord_api: DiscordStandIn, client: discord.Client
+) -> None:
+    channel = next_snowflake()
+    discord_api.embed_total_limit = 100
+    await DiscordPublisher(client).publish(_chat(channel), _digest(3))
+    messages = discord_api.channel_messages(channel)
+    assert len(messages) > 1
+    assert all(not m.embeds and len(m.content) <= 2000 for m in messages)
+    text = "\n".join(m.content for m in messages)
+    starts = [text.index(f"Story {n} (https://news.example/{n})") for n in range(3)]
+    assert starts == sorted(starts)
+    assert all(m.body["allowed_mentions"] == {"parse": []} for m in messages)
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"content": "x" * 2001}, "content"),
+        ({"embeds": [{"title": "t" * 257}]}, "embeds"),
+        ({"embeds": [{"description": "d" * 4097}]}, "embeds"),
+        ({"embeds": [{"description": "d" * 4000}, {"description": "d" * 2001}]}, "embeds"),
+        ({"embeds": [{"description": "d"}] * 11}, "embeds"),
+        ({"embeds": [{"fields": [{"name": "n", "value": "v" * 1025}]}]}, "embeds"),
+        ({"embeds": [{"footer": {"text": "f" * 2049}}]}, "embeds"),
+        ({"content": "c", "components": [{"type": 1, "components": []}] * 6}, "components"),
+    ],
+)
+async def test_the_stand_in_refuses_messages_over_discords_limits(
+    discord_api: DiscordStandIn, body: dict[str, object], field: str
+) -> None:
+    url = f"{discord_api.api_base}/channels/{next_snowflake()}/messages"
+    headers = {"Authorization": f"Bot {discord_api.token}"}
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(url, json=body, headers=headers) as answer,
+    ):
+        error = await answer.json()
+    assert (answer.status, error["code"]) == (400, 50035)
+    assert list(error["errors"]) == [field]
+    assert answer.headers["Content-Type"] == "application/json"
 
 
 async def test_a_429_is_waited_out_and_the_digest_arrives(
