@@ -132,6 +132,10 @@ async def test_a_slow_answer_is_deferred_then_edited_in(
     discord_api: DiscordStandIn, adapter: DiscordAdapter, router: Router
 ) -> None:
     router.release.clear()
+    router.reply = Reply(
+        sections=(Section((Paragraph((Text("ran /digest"),)),)),),
+        buttons=(Button("More", "/latest 5 +5"),),
+    )
     interaction = await discord_api.inject_interaction("digest")
     await discord_api.wait_for(lambda: interaction.callback_types == [5])
     router.release.set()
@@ -141,6 +145,8 @@ async def test_a_slow_answer_is_deferred_then_edited_in(
     [edit] = discord_api.interaction_messages(interaction.interaction_id)
     assert edit.kind == "edit"
     assert edit.embeds[0]["description"] == "ran /digest"
+    [[button]] = [row["components"] for row in edit.body["components"]]
+    assert button["custom_id"] == "newsdigest:/latest 5 +5"
 
 
 async def test_a_slow_ephemeral_answer_replaces_the_public_thinking_message(
