@@ -77,9 +77,13 @@ class Fault:
 class TelegramAPI:
     """The stand-in server; use `async with TelegramAPI() as api`."""
 
-    def __init__(self, token: str = TOKEN, *, flood: FloodModel | None = None) -> None:
+    def __init__(
+        self, token: str = TOKEN, *, flood: FloodModel | None = None, port: int = 0
+    ) -> None:
         self.token = token
         self.flood = flood
+        self.port = port
+        self._outage = (float("-inf"), 0)
         self.sent: list[SentMessage] = []
         self.callback_answers: list[dict[str, Any]] = []
         self.commands: list[dict[str, Any]] = []
@@ -98,7 +102,6 @@ class TelegramAPI:
         self._changed = asyncio.Event()
         self._polling = False
         self._runner: web.AppRunner | None = None
-        self.port = 0
 
     @property
     def polling(self) -> bool:
@@ -113,9 +116,11 @@ class TelegramAPI:
     async def __aenter__(self) -> TelegramAPI:
         app = web.Application()
         app.router.add_route("*", "/bot{token}/{method}", self._dispatch)
+        app.router.add_get("/_standin/sent", self._sent_log)
+        app.router.add_post("/_standin/outage", self._start_outage)
         self._runner = web.AppRunner(app, handler_cancellation=True, access_log=None)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        site = web.TCPSite(self._runner, "127.0.0.1", self.port)
         await site.start()
         self.port = self._runner.addresses[0][1]
         return self
@@ -220,6 +225,10 @@ class TelegramAPI:
         failure = TelegramFailure(status, description, parameters)
         self.faults.append(Fault(method, failure, chat_id, times, after))
 
+    def outage(self, status: int, seconds: float) -> None:
+        """Answer every sendMessage and editMessageText with `status` for `seconds`."""
+        self._outage = (time.monotonic() + seconds, status)
+
     def stall_next(self, method: str, seconds: float) -> None:
         """Hold the next call of `method` for `seconds` before handling it (a slow server)."""
         self.stalls[method] = seconds
@@ -258,6 +267,7 @@ class TelegramAPI:
             return error_response(TelegramFailure(404, "Not Found: method not found"))
         params = await read_parameters(request)
         try:
+            self._raise_outage(method)
             self._raise_fault(method, params)
             if method in self.stalls:
                 await asyncio.sleep(self.stalls.pop(method))
@@ -280,6 +290,20 @@ class TelegramAPI:
             "answerCallbackQuery": self._answer_callback_query,
             "getChatMember": self._get_chat_member,
         }
+
+    def _raise_outage(self, method: str) -> None:
+        until, status = self._outage
+        if method in ("sendMessage", "editMessageText") and time.monotonic() < until:
+            raise TelegramFailure(status, f"Outage ({status})")
+
+    async def _sent_log(self, request: web.Request) -> web.Response:
+        """The delivery log, for tests that run the stand-in in another process."""
+        keys = ("chat_id", "message_id", "text", "parse_mode", "at")
+        return web.json_response([{k: getattr(m, k) for k in keys} for m in self.sent])
+
+    async def _start_outage(self, request: web.Request) -> web.Response:
+        self.outage(int(request.query["status"]), float(request.query["seconds"]))
+        return web.json_response({"ok": True})
 
     def _raise_fault(self, method: str, params: dict[str, Any]) -> None:
         chat_id = params.get("chat_id")

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
 
+from adapters.telegram.publisher import open_telegram_publisher
+from bot.chats import ChatRef, Platform
+from bot.config import TelegramConfig
+from bot.errors import RetryableDeliveryError
+from bot.replies import plain_reply
 from tests.telegram_api import TOKEN, TelegramAPI
 from tests.telegram_rules import EntityError, FloodModel, TelegramFailure, parse_telegram_html
 
@@ -121,3 +127,25 @@ async def test_unknown_methods_and_wrong_tokens_are_recorded(api: TelegramAPI) -
     assert unknown["error_code"] == 404
     assert wrong.status_code == 401
     assert api.unknown_methods == ["sendPhoto"]
+
+
+async def test_the_stand_in_runs_as_its_own_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PTB_TIMEDELTA", "true")
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "tests.telegram_standin", stdout=asyncio.subprocess.PIPE
+    )
+    try:
+        assert process.stdout is not None
+        base_url = (await process.stdout.readline()).decode().strip()
+        config = TelegramConfig(token=TOKEN, base_url=base_url)
+        async with open_telegram_publisher(config) as publisher, httpx.AsyncClient() as client:
+            await publisher.publish(ChatRef(Platform.TELEGRAM, "7"), plain_reply("hello"))
+            root = base_url.removesuffix("/bot")
+            await client.post(f"{root}/_standin/outage", params={"status": 502, "seconds": 60})
+            with pytest.raises(RetryableDeliveryError):
+                await publisher.publish(ChatRef(Platform.TELEGRAM, "8"), plain_reply("lost?"))
+            log = (await client.get(f"{root}/_standin/sent")).json()
+    finally:
+        process.terminate()
+        assert await process.wait() == 0
+    assert [(m["chat_id"], m["text"]) for m in log] == [(7, "hello")]
