@@ -21,6 +21,7 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.telegram_payloads import BOT_USER, chat_member, user_json
 from tests.telegram_rules import (
     FloodModel,
     TelegramFailure,
@@ -31,22 +32,6 @@ from tests.telegram_rules import (
 )
 
 TOKEN = "123456:TEST-token-never-logged"
-BOT_USER = {"id": 123456, "is_bot": True, "first_name": "Newsdigest", "username": "newsdigest_bot"}
-_ADMIN_RIGHTS = dict.fromkeys(
-    [
-        "can_manage_chat",
-        "can_delete_messages",
-        "can_manage_video_chats",
-        "can_restrict_members",
-        "can_promote_members",
-        "can_change_info",
-        "can_invite_users",
-        "can_post_stories",
-        "can_edit_stories",
-        "can_delete_stories",
-    ],
-    True,
-)
 
 
 @dataclass(slots=True)
@@ -143,7 +128,9 @@ class TelegramAPI:
     ) -> int:
         """A user types `text` in a chat; its leading /command is marked as Telegram does."""
         self.chat_types.setdefault(chat_id, chat_type)
-        return self.push_update("message", self._incoming(text, chat_id, {"from": _user(user_id)}))
+        return self.push_update(
+            "message", self._incoming(text, chat_id, {"from": user_json(user_id)})
+        )
 
     def post_in_channel(self, text: str, *, chat_id: int) -> int:
         """A channel admin posts `text` in the channel (a channel_post update)."""
@@ -156,7 +143,7 @@ class TelegramAPI:
         shown = self._message_json(message)
         query = {
             "id": f"cb{next(self._update_ids)}",
-            "from": _user(user_id),
+            "from": user_json(user_id),
             "message": shown,
             "chat_instance": "ci",
             "data": data,
@@ -390,15 +377,7 @@ class TelegramAPI:
 
     async def _get_chat_member(self, params: dict[str, Any]) -> Any:
         user_id = params["user_id"]
-        if user_id in self.admins.get(params["chat_id"], set()):
-            return {
-                "status": "administrator",
-                "user": _user(user_id),
-                "can_be_edited": False,
-                "is_anonymous": False,
-                **_ADMIN_RIGHTS,
-            }
-        return {"status": "member", "user": _user(user_id)}
+        return chat_member(user_id, is_admin=user_id in self.admins.get(params["chat_id"], set()))
 
     def _reachable_chat(self, params: dict[str, Any]) -> int:
         chat_id = int(params["chat_id"])
@@ -423,10 +402,6 @@ class TelegramAPI:
         if message.reply_markup:
             shown["reply_markup"] = message.reply_markup
         return shown
-
-
-def _user(user_id: int) -> dict[str, Any]:
-    return {"id": user_id, "is_bot": False, "first_name": f"User {user_id}"}
 
 
 @asynccontextmanager
