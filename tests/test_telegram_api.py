@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import sys
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -132,7 +133,11 @@ async def test_unknown_methods_and_wrong_tokens_are_recorded(api: TelegramAPI) -
 async def test_the_stand_in_runs_as_its_own_process(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PTB_TIMEDELTA", "true")
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "tests.telegram_standin", stdout=asyncio.subprocess.PIPE
+        sys.executable,
+        "-m",
+        "tests.telegram_standin",
+        stdout=asyncio.subprocess.PIPE,
+        cwd=Path(__file__).resolve().parents[1],
     )
     try:
         assert process.stdout is not None
