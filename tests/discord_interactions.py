@@ -92,8 +92,10 @@ class InteractionRoutes:
         user_id: int = 700_000_000_000_000_001,
         permissions: int = payloads.MEMBER_PERMISSIONS,
         channel_id: int | None = None,
+        direct: bool = False,
     ) -> InjectedInteraction:
-        """Send INTERACTION_CREATE for a slash command, as a guild member with `permissions`."""
+        """Send INTERACTION_CREATE for a slash command, as a guild member with `permissions`
+        (or, `direct`, from the user's direct-message channel with the bot)."""
         spec = next((c for c in self.commands if c["name"] == command), None)
         assert spec is not None, f"/{command} was never synced"
         required = int(spec.get("default_member_permissions") or 0)
@@ -109,7 +111,9 @@ class InteractionRoutes:
             ],
         }
         channel_id = channel_id or self.channel_ids[0]
-        return await self._interact(2, data, channel_id, user_id=user_id, permissions=permissions)
+        return await self._interact(
+            2, data, channel_id, user_id=user_id, permissions=permissions, direct=direct
+        )
 
     async def click(
         self, message: PostedMessage, label: str, **member: Any
@@ -129,6 +133,7 @@ class InteractionRoutes:
         message: PostedMessage | None = None,
         user_id: int = 700_000_000_000_000_001,
         permissions: int = payloads.MEMBER_PERMISSIONS,
+        direct: bool = False,
     ) -> InjectedInteraction:
         interaction = InjectedInteraction(
             payloads.next_snowflake(),
@@ -140,7 +145,10 @@ class InteractionRoutes:
         event = payloads.interaction(
             interaction.interaction_id, interaction.token, kind, data, channel_id
         )
-        event["member"] = payloads.member(user_id, permissions)
+        if direct:
+            event = payloads.direct_interaction(event, user_id)
+        else:
+            event["member"] = payloads.member(user_id, permissions)
         if message is not None:
             event["message"] = payloads.message(channel_id, message.body, message.message_id)
         await self.dispatch("INTERACTION_CREATE", event)

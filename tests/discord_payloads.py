@@ -170,6 +170,15 @@ def interaction(
     }
 
 
+def direct_interaction(event: dict[str, Any], user_id: int) -> dict[str, Any]:
+    """The same interaction sent from a direct-message channel: no guild, a user not a member."""
+    someone = user(user_id, f"reader{user_id % 1000}")
+    direct = {k: v for k, v in event.items() if k not in ("guild_id", "guild", "member")}
+    channel_id = event["channel_id"]
+    direct["channel"] = {"id": channel_id, "type": 1, "recipients": [someone], "flags": 0}
+    return {**direct, "user": someone, "context": 1, "app_permissions": "0"}
+
+
 def message(channel_id: int, body: dict[str, Any], message_id: int) -> dict[str, Any]:
     """A message object for a message the bot posted."""
     return {

@@ -113,6 +113,19 @@ async def test_the_caller_is_the_channel_and_its_permissions(
     assert moderator.user_id == "42"
 
 
+async def test_a_direct_message_is_a_private_chat_its_user_administers(
+    discord_api: DiscordStandIn, adapter: DiscordAdapter, router: Router
+) -> None:
+    dm_channel = 800_000_000_000_000_001
+    assert await _answer(
+        discord_api, "subscribe", channel_id=dm_channel, user_id=77, direct=True
+    ) == ["ran /subscribe"]
+    caller = router.calls[-1][0]
+    assert (caller.chat.chat_id, caller.user_id) == (str(dm_channel), "77")
+    assert caller.chat_kind is ChatKind.PRIVATE
+    assert caller.is_chat_admin
+
+
 async def test_admin_commands_need_manage_server_and_an_admin(
     discord_api: DiscordStandIn, adapter: DiscordAdapter, router: Router
 ) -> None:
