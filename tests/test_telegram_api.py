@@ -19,6 +19,8 @@ from bot.replies import plain_reply
 from tests.telegram_api import TOKEN, TelegramAPI
 from tests.telegram_rules import EntityError, FloodModel, TelegramFailure, parse_telegram_html
 
+REPOSITORY = Path(__file__).resolve().parents[1]
+
 
 @pytest.mark.parametrize(
     "raw",
@@ -137,7 +139,7 @@ async def test_the_stand_in_runs_as_its_own_process(monkeypatch: pytest.MonkeyPa
         "-m",
         "tests.telegram_standin",
         stdout=asyncio.subprocess.PIPE,
-        cwd=Path(__file__).resolve().parents[1],
+        cwd=REPOSITORY,
     )
     try:
         assert process.stdout is not None
