@@ -317,11 +317,12 @@ class NewsService:
     async def _ensure_chat(self, chat: ChatRef) -> None:
         defaults = self.config.digest
         await self.store.ensure_chat(
-            chat, at=defaults.default_time, tz=defaults.timezone, now=self.clock()
+            chat,
+            at=defaults.default_time,
+            tz=defaults.timezone,
+            now=self.clock(),
+            filters=Filters(length=defaults.stories),
         )
-        stored = await self.store.get_chat(chat)
-        if stored is not None and stored.filters == Filters():
-            await self.store.update_chat(chat, filters=Filters(length=defaults.stories))
 
     async def import_opml(self, text: str, by: str) -> list[tuple[str, SourceReport | str]]:
         """Add every source of an OPML document; each URL with its report or why it failed."""

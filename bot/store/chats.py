@@ -17,14 +17,16 @@ from bot.store.schema import admins, chats, subscriptions
 class ChatQueries(StoreBase):
     """Chats, settings and subscriptions."""
 
-    async def ensure_chat(self, ref: ChatRef, *, at: str, tz: str, now: datetime) -> Chat:
+    async def ensure_chat(
+        self, ref: ChatRef, *, at: str, tz: str, now: datetime, filters: Filters | None = None
+    ) -> Chat:
         """The chat's row, created with these default settings if it is new."""
         values = {
             "platform": ref.platform.value,
             "chat_id": ref.chat_id,
             "at": at,
             "tz": tz,
-            "filters": filters_to_json(Filters()),
+            "filters": filters_to_json(filters or Filters()),
             "created_at": now,
         }
         async with self.writing() as conn:
