@@ -33,6 +33,7 @@ class GatewayStandIn:
         self.identifies = 0
         self.resumes = 0
         self.unknown_ops: list[int] = []
+        self.answer_identify = True
         self._resume_url = resume_url
         self._channel_ids = channel_ids
         self._notify = notify
@@ -81,7 +82,8 @@ class GatewayStandIn:
             self.identifies += 1
             session_id = f"session-{payloads.next_snowflake()}"
             self._sessions[session_id] = [socket]
-            await self._ready(socket, session_id)
+            if self.answer_identify:
+                await self._ready(socket, session_id)
         elif (
             op == RESUME
             and data.get("token") == self.token

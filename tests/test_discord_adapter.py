@@ -275,6 +275,25 @@ async def test_reconnect_then_resume_keeps_working(
     assert discord_api.identifies == 1
 
 
+async def test_a_gateway_that_never_gets_ready_does_not_hold_up_delivery(
+    discord_api: DiscordStandIn, router: Router
+) -> None:
+    discord_api.gateway.answer_identify = False
+    config = DiscordConfig(
+        api_base=discord_api.api_base, gateway_url=discord_api.gateway_url, token="test-token"
+    )
+    adapter = DiscordAdapter(config, router, ready_within=0.2)
+    await adapter.start()
+    try:
+        channel = discord_api.channel_ids[0]
+        await adapter.publisher.publish(ChatRef(Platform.DISCORD, str(channel)), plain_reply("x"))
+        assert len(discord_api.channel_messages(channel)) == 1
+        assert adapter.commands_synced
+        assert not adapter.client.is_ready()
+    finally:
+        await adapter.stop()
+
+
 async def test_stop_restores_discords_endpoints(
     discord_api: DiscordStandIn, router: Router
 ) -> None:

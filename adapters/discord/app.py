@@ -51,11 +51,13 @@ class DiscordAdapter:
         *,
         answer_within: float = 2.0,
         guild_ready_timeout: float = 2.0,
+        ready_within: float = 30.0,
     ) -> None:
         self._config = config
         self._handler = handler
         self._answer_within = answer_within
         self._guild_ready_timeout = guild_ready_timeout
+        self._ready_within = ready_within
         self._endpoints = contextlib.ExitStack()
         self._client: _NewsdigestClient | None = None
         self._task: asyncio.Task[None] | None = None
@@ -78,19 +80,25 @@ class DiscordAdapter:
         return self._client is not None and self._client.commands_synced
 
     async def start(self) -> None:
-        """Log in, sync the commands if they changed, connect, and wait for the gateway."""
+        """Log in, sync the commands if they changed, connect, and wait for the gateway.
+
+        A gateway that is not ready within `ready_within` seconds (a Discord outage) does not
+        hold up the rest of the bot: discord.py keeps connecting in the background, and
+        digests go out over REST meanwhile.
+        """
         self._endpoints.enter_context(discord_endpoints(self._config))
         self._client = _NewsdigestClient(self, guild_ready_timeout=self._guild_ready_timeout)
         self._task = asyncio.create_task(self._run(self._client), name="discord-gateway")
-        ready = asyncio.create_task(self._client.ready.wait())
-        await asyncio.wait({ready, self._task}, return_when=asyncio.FIRST_COMPLETED)
-        if not ready.done():
-            ready.cancel()
+        await _until(self._client.logged_in, self._task, within=None)
+        await _until(self._client.ready, self._task, within=self._ready_within)
+        if self._task.done():
             failure = self._task.exception()
             await self.stop()
             if isinstance(failure, discord.LoginFailure):
                 raise ConfigError("discord.token", "Discord rejected the token") from failure
             raise RuntimeError("the Discord adapter stopped while starting") from failure
+        if not self._client.ready.is_set():
+            log.warning("the Discord gateway is not ready yet; it keeps connecting")
 
     async def stop(self) -> None:
         """Close the gateway and REST sessions and restore discord.py's endpoints."""
@@ -151,6 +159,7 @@ class _NewsdigestClient(discord.Client):
         self.tree = _CommandTree(self)
         for command in build_slash_commands(adapter.on_command):
             self.tree.add_command(command)
+        self.logged_in = asyncio.Event()
         self.ready = asyncio.Event()
         self.commands_synced = False
         self._adapter = adapter
@@ -158,6 +167,7 @@ class _NewsdigestClient(discord.Client):
     async def setup_hook(self) -> None:
         """Register the slash commands if Discord's copy differs (runs once, after login)."""
         self.commands_synced = await sync_commands(self.tree)
+        self.logged_in.set()
 
     async def on_ready(self) -> None:
         """The gateway session is up."""
@@ -178,6 +188,13 @@ class _CommandTree(app_commands.CommandTree[Any]):
         log.error("slash command failed", exc_info=error)
         with contextlib.suppress(discord.HTTPException):
             await send_reply(interaction, plain_reply(FAILURE_TEXT, ephemeral=True))
+
+
+async def _until(event: asyncio.Event, task: asyncio.Task[None], *, within: float | None) -> None:
+    """Wait for `event`, the end of `task`, or `within` seconds, whichever comes first."""
+    waiter = asyncio.create_task(event.wait())
+    await asyncio.wait({waiter, task}, timeout=within, return_when=asyncio.FIRST_COMPLETED)
+    waiter.cancel()
 
 
 def caller_of(interaction: discord.Interaction) -> Caller:
