@@ -1,8 +1,9 @@
 """DiscordAdapter: slash commands in, rendered replies out, on discord.py in the shared loop.
 
 `start()` runs `async with client: await client.start(token)` in a task (never `client.run()`,
-which would own the event loop python-telegram-bot also runs in) and returns once the gateway
-session is ready; `stop()` closes it. The configured REST base and gateway are in force between
+which would own the event loop python-telegram-bot also runs in) and returns once logged in
+(slash commands synced) and the gateway session is ready, or after `ready_within` seconds at
+most; `stop()` closes it. The configured REST base and gateway are in force between
 the two (adapters.discord.endpoints).
 
 Every interaction is acknowledged within Discord's 3 seconds: the router gets `answer_within`
