@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, insert, or_, select, text
+from sqlalchemy import ColumnElement, Select, insert, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.models import Article, NewArticle, QuoteRow
@@ -146,33 +146,23 @@ class ArticleQueries(StoreBase):
         """The articles with these ids, in the order given, with key quotes and source title."""
         if not ids:
             return []
-        query = (
-            select(*_ARTICLE_COLUMNS, sources.c.title.label("source_title"))
-            .join(sources, sources.c.id == articles.c.source_id)
-            .where(articles.c.id.in_(list(ids)))
-        )
         async with self.reading() as conn:
-            rows = (await conn.execute(query)).mappings().all()
-            key_quotes = await _key_quotes(conn, list(ids))
-        by_id = {row["id"]: _article(row, key_quotes.get(row["id"], ())) for row in rows}
-        return [by_id[i] for i in ids if i in by_id]
-
-    async def latest_article_ids(
-        self, n: int, *, offset: int = 0, source_id: int | None = None
-    ) -> list[int]:
-        """Ids of the most recently fetched articles, newest first."""
-        query = select(articles.c.id).order_by(articles.c.fetched_at.desc(), articles.c.id.desc())
-        if source_id is not None:
-            query = query.where(articles.c.source_id == source_id)
-        async with self.reading() as conn:
-            return list((await conn.scalars(query.limit(n).offset(offset))).all())
+            return await _articles_by_id(conn, ids)
 
     async def latest_articles(
         self, n: int, *, offset: int = 0, source_id: int | None = None
     ) -> list[Article]:
         """The most recently fetched articles, newest first."""
-        ids = await self.latest_article_ids(n, offset=offset, source_id=source_id)
-        return await self.load_articles(ids)
+        query = (
+            _article_query()
+            .order_by(articles.c.fetched_at.desc(), articles.c.id.desc())
+            .limit(n)
+            .offset(offset)
+        )
+        if source_id is not None:
+            query = query.where(articles.c.source_id == source_id)
+        async with self.reading() as conn:
+            return await _articles(conn, query)
 
     async def search_article_ids(self, query: str, n: int) -> list[int]:
         """Ids of the articles matching every word of `query`, best first.
@@ -181,6 +171,15 @@ class ArticleQueries(StoreBase):
         word would cost time in proportion to the whole archive, and news readers want recent
         articles first anyway.
         """
+        async with self.reading() as conn:
+            return await self._search(conn, query, n)
+
+    async def search_articles(self, query: str, n: int) -> list[Article]:
+        """The articles that best match `query`, best first."""
+        async with self.reading() as conn:
+            return await _articles_by_id(conn, await self._search(conn, query, n))
+
+    async def _search(self, conn: AsyncConnection, query: str, n: int) -> list[int]:
         words = _search_words(query)
         if not words:
             return []
@@ -188,13 +187,8 @@ class ArticleQueries(StoreBase):
             statement, q = _POSTGRES_SEARCH, " ".join(words)
         else:
             statement, q = _SQLITE_SEARCH, " ".join(f'"{w}"' for w in words)
-        async with self.reading() as conn:
-            result = await conn.execute(statement, {"q": q, "n": n, "window": SEARCH_WINDOW})
-            return [row[0] for row in result]
-
-    async def search_articles(self, query: str, n: int) -> list[Article]:
-        """The articles that best match `query`, best first."""
-        return await self.load_articles(await self.search_article_ids(query, n))
+        result = await conn.execute(statement, {"q": q, "n": n, "window": SEARCH_WINDOW})
+        return [row[0] for row in result]
 
     async def quotes_of(
         self, article_ids: Sequence[int], *, key_only: bool = False
@@ -261,6 +255,26 @@ _ARTICLE_COLUMNS = (
     articles.c.story_id,
     articles.c.content_hash,
 )
+
+
+def _article_query() -> Select[Any]:
+    return select(*_ARTICLE_COLUMNS, sources.c.title.label("source_title")).join(
+        sources, sources.c.id == articles.c.source_id
+    )
+
+
+async def _articles(conn: AsyncConnection, query: Select[Any]) -> list[Article]:
+    rows = (await conn.execute(query)).mappings().all()
+    key_quotes = await _key_quotes(conn, [row["id"] for row in rows])
+    return [_article(row, key_quotes.get(row["id"], ())) for row in rows]
+
+
+async def _articles_by_id(conn: AsyncConnection, ids: Sequence[int]) -> list[Article]:
+    if not ids:
+        return []
+    found = await _articles(conn, _article_query().where(articles.c.id.in_(list(ids))))
+    by_id = {article.id: article for article in found}
+    return [by_id[i] for i in ids if i in by_id]
 
 
 def _article_row(item: NewArticle) -> dict[str, Any]:
