@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import dataclasses
 import logging
 import os
@@ -11,7 +12,6 @@ import signal
 import sys
 from collections.abc import Sequence
 from contextlib import AsyncExitStack
-from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.engine import make_url
 
@@ -21,9 +21,6 @@ from bot.migrations import upgrade_schema
 from bot.publisher import Publisher
 from bot.runtime import SAMPLES, Core, open_core
 from bot.scheduler import build_scheduler
-
-if TYPE_CHECKING:
-    from adapters.console.app import ConsoleAdapter
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -53,6 +50,8 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `newsdigest` command."""
+    # python-telegram-bot 22 warns on every 429 unless told to give retry_after as a timedelta.
+    os.environ.setdefault("PTB_TIMEDELTA", "true")
     args = _parser().parse_args(argv)
     if args.command == "digest":
         from bot.digest_command import run_digest_command
@@ -88,7 +87,25 @@ def _load_config(args: argparse.Namespace) -> Config:
 
 
 async def _run(config: Config, *, console: bool) -> int:
-    """Run the bot until the console input ends, or until SIGINT/SIGTERM."""
+    """Run the bot until the console input ends, or until SIGINT/SIGTERM (even mid start-up)."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    serving = asyncio.create_task(_serve(config, console=console))
+    stopping = asyncio.create_task(stop.wait())
+    await asyncio.wait({serving, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    stopping.cancel()
+    if not serving.done():
+        serving.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await serving
+        return 0
+    return serving.result()
+
+
+async def _serve(config: Config, *, console: bool) -> int:
+    """Start everything, then serve until the console input ends (or forever)."""
     from adapters.console.app import ConsoleAdapter
 
     publishers: dict[Platform, Publisher] = {}
@@ -105,7 +122,10 @@ async def _run(config: Config, *, console: bool) -> int:
         scheduler = build_scheduler(core.ticks, clock=core.clock)
         scheduler.start()
         stack.callback(scheduler.shutdown, wait=False)
-        await _until_done(terminal)
+        if terminal is None:
+            await asyncio.Event().wait()
+        else:
+            await terminal.run(sys.stdin)
     return 0
 
 
@@ -113,23 +133,19 @@ async def _start_platforms(
     stack: AsyncExitStack, core: Core, publishers: dict[Platform, Publisher]
 ) -> list[Platform]:
     """Start the Telegram and Discord adapters whose tokens are set; return their platforms."""
-    del stack, core, publishers
-    return []
+    config = core.config
+    if config.telegram.token:
+        from adapters.telegram.app import TelegramAdapter
 
+        telegram = TelegramAdapter(config.telegram, core.router)
+        await stack.enter_async_context(telegram)
+        publishers[Platform.TELEGRAM] = telegram.publisher
+    if config.discord.token:
+        from adapters.discord.app import DiscordAdapter
 
-async def _until_done(terminal: ConsoleAdapter | None) -> None:
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, stop.set)
-    waiters: list[asyncio.Task[Any]] = [asyncio.create_task(stop.wait())]
-    if terminal is not None:
-        waiters.append(asyncio.create_task(terminal.run(sys.stdin)))
-    done, pending = await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
-    for task in pending:
-        task.cancel()
-    for task in done:
-        task.result()
+        discord = await stack.enter_async_context(DiscordAdapter(config.discord, core.router))
+        publishers[Platform.DISCORD] = discord.publisher
+    return [platform for platform in publishers if platform is not Platform.CONSOLE]
 
 
 def _safe_url(url: str) -> str:
