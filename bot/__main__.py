@@ -17,6 +17,7 @@ from sqlalchemy.engine import make_url
 
 from bot.chats import Platform
 from bot.config import Config, load_config
+from bot.errors import ConfigError
 from bot.migrations import upgrade_schema
 from bot.publisher import Publisher
 from bot.runtime import SAMPLES, Core, open_core
@@ -41,6 +42,13 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--console", action="store_true", help="also chat in the terminal when tokens are set"
     )
+    run.add_argument(
+        "--role",
+        choices=["all", "worker"],
+        default="all",
+        help="all: the whole bot (default); worker: only send scheduled digests (several "
+        "workers may share one PostgreSQL database)",
+    )
     run.add_argument("-v", "--verbose", action="store_true", help="log at INFO level")
     migrate = commands.add_parser("migrate", help="upgrade the database schema")
     migrate.add_argument("--config", help="a TOML config file")
@@ -57,8 +65,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         from bot.digest_command import run_digest_command
 
         return run_digest_command(args)
-    from bot.errors import ConfigError
-
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
@@ -69,7 +75,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             asyncio.run(upgrade_schema(config.database.url))
             print(f"newsdigest: the database at {_safe_url(config.database.url)} is up to date")
             return 0
-        return asyncio.run(_run(config, console=args.console))
+        return asyncio.run(_run(config, console=args.console, role=args.role))
     except ConfigError as exc:
         print(f"newsdigest: {exc}", file=sys.stderr)
         return 2
@@ -86,13 +92,14 @@ def _load_config(args: argparse.Namespace) -> Config:
     return config
 
 
-async def _run(config: Config, *, console: bool) -> int:
+async def _run(config: Config, *, console: bool, role: str) -> int:
     """Run the bot until the console input ends, or until SIGINT/SIGTERM (even mid start-up)."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
-    serving = asyncio.create_task(_serve(config, console=console))
+    work = _serve(config, console=console) if role == "all" else _send_only(config)
+    serving = asyncio.create_task(work)
     stopping = asyncio.create_task(stop.wait())
     await asyncio.wait({serving, stopping}, return_when=asyncio.FIRST_COMPLETED)
     stopping.cancel()
@@ -126,6 +133,34 @@ async def _serve(config: Config, *, console: bool) -> int:
             await asyncio.Event().wait()
         else:
             await terminal.run(sys.stdin)
+    return 0
+
+
+async def _send_only(config: Config) -> int:
+    """A worker: plan and send scheduled digests through REST; no updates, no polling."""
+    from adapters.discord.publisher import DiscordPublisher, rest_client
+    from adapters.telegram.pacing import FloodLimits, TelegramPacer
+    from adapters.telegram.publisher import open_telegram_publisher
+
+    publishers: dict[Platform, Publisher] = {}
+    async with AsyncExitStack() as stack:
+        core = await stack.enter_async_context(open_core(config, upgrade=False))
+        if config.telegram.token:
+            pacer = TelegramPacer(FloodLimits(per_second=30.0 / config.delivery.senders))
+            publishers[Platform.TELEGRAM] = await stack.enter_async_context(
+                open_telegram_publisher(config.telegram, pacer=pacer)
+            )
+        if config.discord.token:
+            client = await stack.enter_async_context(rest_client(config.discord))
+            publishers[Platform.DISCORD] = DiscordPublisher(client)
+        if not publishers:
+            raise ConfigError("telegram.token", "a worker needs a platform token to send with")
+        core.deliver_with(publishers)
+        scheduler = build_scheduler(core.ticks, clock=core.clock)
+        scheduler.remove_job("poll")  # the `all` process reads the sources
+        scheduler.start()
+        stack.callback(scheduler.shutdown, wait=False)
+        await asyncio.Event().wait()
     return 0
 
 

@@ -89,6 +89,7 @@ class DeliveryConfig:
     keep_days: int = 30
     lease_seconds: float = 120.0
     tick_seconds: float = 5.0
+    senders: int = 1
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -211,6 +212,8 @@ def _check(config: Config) -> None:
         raise ConfigError("sources.interval_minutes", "must be at least min_interval_minutes")
     if config.sources.max_bytes < 1024:
         raise ConfigError("sources.max_bytes", "must be at least 1024")
+    if config.delivery.senders < 1:
+        raise ConfigError("delivery.senders", "must be at least 1")
     if not config.database.url:
         raise ConfigError("database.url", "must not be empty")
     for platform in ("telegram", "discord"):

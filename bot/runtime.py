@@ -74,9 +74,15 @@ async def open_core(
     *,
     clock: Clock = utc_now,
     transport: httpx.AsyncBaseTransport | None = None,
+    upgrade: bool = True,
 ) -> AsyncIterator[Core]:
-    """Open the store (upgrading its schema), the fetcher and the service."""
-    await upgrade_schema(config.database.url)
+    """Open the store (upgrading its schema unless told not to), the fetcher and the service.
+
+    Worker processes pass upgrade=False: with several processes on one database the schema is
+    upgraded once, by `newsdigest migrate`, not raced by each process at start-up.
+    """
+    if upgrade:
+        await upgrade_schema(config.database.url)
     async with AsyncExitStack() as stack:
         store = await stack.enter_async_context(open_store(config.database.url))
         fetcher = await stack.enter_async_context(Fetcher(config.sources, transport=transport))
