@@ -28,20 +28,17 @@ _BOILERPLATE = re.compile(
     | advertisement|advert|ad|sponsored(?:\ content)?|story\ continues\ below.{{0,30}}
     | skip\ (?:to\ )?(?:main\ )?(?:content|navigation|advert(?:isement)?)
     | back\ to\ top(?:\ button)?
-    | scroll\ down\ for\ (?:the\ )?(?:video|videos|more).{0, 20}
+    | scroll\ down\ for\ (?:the\ )?(?:video|videos|more).{{0,20}}
     | abstract\.?|full\ text\.?
     | (?:sign\ up|subscribe|register|join)\b.{{0,100}}
       (?:newsletter|updates|inbox|e-?mail|free|briefing|alerts|digest)\b.{{0,100}}
     | (?:get|receive)\ (?:our|the)\ .{{0,40}}newsletter.{{0,100}}
-    | .{{0,100}}\b(?:we|this\ (?:web)?site)\ uses?\ cookies\b.{{0,200}}
     | (?:accept|reject|allow|manage)(?:\ all)?\ cookies.{{0,40}}
     | cookie\ (?:policy|settings|preferences)
     | (?:photo(?:graph)?|image|picture|video|graphic|illustration)s?(?:\ credit)?
       \s*(?::|by\b|/|©).{{0,150}}
     | (?:image|video)\ (?:caption|source|copyright)\b.{{0,150}}
     | \(?(?:(?:photo|image|picture)\ by\b|(?:credit|source)s?\s*:).{{0,120}}
-    | .{{0,150}}/\s*(?:getty(?:\ images)?|afp|reuters|ap(?:\ photo)?|epa|shutterstock|alamy
-      |pa(?:\ wire)?)\)?
     | (?:getty\ images|reuters|afp|associated\ press|epa|shutterstock)
     | ©.{{0,150}}|copyright\s*(?:©|\(c\)|\d{{4}}).{{0,150}}|all\ rights\ reserved\.?
     | (?:click|tap)\ here\b.{{0,120}}
@@ -57,6 +54,13 @@ _BOILERPLATE = re.compile(
       |trending(?:\ now)?|top\ stories|in\ other\ news)
       (?:\ (?:articles?|stories|posts|content|news|coverage|reading|topics|links))?:?
     """
+)
+
+# Two patterns that must scan the whole line, tried only when a cheap substring test passes.
+_COOKIE_NOTICE = re.compile(r"(?i).{0,100}\b(?:we|this (?:web)?site) uses? cookies\b.{0,200}")
+_CREDIT_SUFFIX = re.compile(
+    r"(?i).{0,150}/\s*(?:getty(?: images)?|afp|reuters|ap(?: photo)?|epa|shutterstock|alamy"
+    r"|pa(?: wire)?)\)?"
 )
 
 # Boilerplate that pages print as a sentence inside the text ("Scroll down for video.").
@@ -122,6 +126,10 @@ def is_boilerplate(paragraph: str) -> bool:
     if len(paragraph) > _MAX_BOILERPLATE_CHARS:
         return False
     if _BOILERPLATE.fullmatch(paragraph) or _BYLINE.fullmatch(paragraph):
+        return True
+    if "ookie" in paragraph and _COOKIE_NOTICE.fullmatch(paragraph):
+        return True
+    if "/" in paragraph and _CREDIT_SUFFIX.fullmatch(paragraph):
         return True
     return bool(_DATE_LINE.fullmatch(paragraph))
 

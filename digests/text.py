@@ -62,8 +62,8 @@ _INVISIBLE = re.compile(r"[\x00-\x08\x0e-\x1f\x7f\u00ad\u200b-\u200d\u2060\ufeff
 # Each pattern starts with its quote mark (a look-behind after it) so the scan stays fast.
 _GLUED_AFTER_CLOSE = re.compile(r"”(?<=\S”)(?=[^\W_])|’(?<=[.,!?]’)(?=[^\W_])(?!s\b)")
 _GLUED_BEFORE_OPEN = re.compile(r"“(?<=[\w,.:;!?]“)")
-# A straight quote with a word glued on one side; which side depends on the mark's parity.
-_GLUED_STRAIGHT = re.compile(r'"(?<=[\w,.:;!?]")|"(?=[^\W_])')
+# A straight quote glued to a word on both sides: which side it belongs to depends on parity.
+_GLUED_STRAIGHT = re.compile(r'"(?<=[\w,.:;!?]")(?=[^\W_])')
 _STRAIGHT_QUOTE_OR_LINE = re.compile(r'["\n]')
 _DATELINE = re.compile(
     r"(?i)^(?:[A-Z][\w .,'’/-]{0,40}?\s?)?\(\s?(?:cnn|reuters|ap|afp|upi|bloomberg|ap photo)\s?\)"
