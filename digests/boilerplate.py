@@ -30,6 +30,7 @@ _BOILERPLATE = re.compile(
     | back\ to\ top(?:\ button)?
     | scroll\ down\ for\ (?:the\ )?(?:video|videos|more).{{0,20}}
     | abstract\.?|full\ text\.?
+    | [.#@]?[\w\ .,\#:()>*=\[\]"'-]{{0,200}}\{{|\}}|[\w-]{{1,40}}\s*:\s*[^;{{}}]{{1,100}};
     | (?:sign\ up|subscribe|register|join)\b.{{0,100}}
       (?:newsletter|updates|inbox|e-?mail|free|briefing|alerts|digest)\b.{{0,100}}
     | (?:get|receive)\ (?:our|the)\ .{{0,40}}newsletter.{{0,100}}

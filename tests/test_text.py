@@ -74,6 +74,9 @@ def test_apostrophes_and_well_spaced_quotes_are_left_alone(text: str) -> None:
         "Published: 14:33 GMT, 12 October 2013 | Updated: 14:35 GMT, 12 October 2013",
         "Advertisement",
         "Scroll down for video",
+        ".image-wrap img {",
+        "text-align: left;",
+        "}",
         "© 2024 Harbour Gazette. All rights reserved.",
     ],
 )
