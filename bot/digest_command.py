@@ -43,7 +43,8 @@ def run_digest_command(args: argparse.Namespace) -> int:
     """Run `newsdigest digest`; one-line errors on stderr, non-zero exit on failure."""
     try:
         if args.input is not None:
-            return _run_batch(args.input, _batch_format(args), sys.stdout.buffer, sys.stderr)
+            _check_batch_arguments(args)
+            return _run_batch(args.input, sys.stdout.buffer, sys.stderr)
         if not args.source:
             raise UsageError("give a FILE, a URL, or - for standard input (or --input FILE)")
         article = load_article(args.source)
@@ -60,12 +61,11 @@ def run_digest_command(args: argparse.Namespace) -> int:
     return 0
 
 
-def _batch_format(args: argparse.Namespace) -> str:
+def _check_batch_arguments(args: argparse.Namespace) -> None:
     if args.source:
         raise UsageError("give either a source or --input, not both")
     if args.format not in (None, "jsonl"):
         raise UsageError("--input writes JSON lines: use --format jsonl")
-    return "jsonl"
 
 
 def _write_digest(digest: Digest, output_format: str) -> None:
@@ -216,9 +216,8 @@ def _read_capped(chunks: Iterable[bytes], url: str) -> bytes:
     return bytes(body)
 
 
-def _run_batch(path: str, output_format: str, out: IO[bytes], err: IO[str]) -> int:
+def _run_batch(path: str, out: IO[bytes], err: IO[str]) -> int:
     """Digest every line of a JSONL file; a bad line is reported and the rest still processed."""
-    del output_format  # always JSON lines
     failed = 0
     with _open_batch(path) as lines:
         for number, line in enumerate(lines, start=1):

@@ -244,5 +244,11 @@ def test_batch_of_good_lines_succeeds(tmp_path: Path) -> None:
     assert json.loads(result.stdout)["id"] == "x"
 
 
+def test_batch_refuses_another_output_format(tmp_path: Path) -> None:
+    result = _run("--input", str(tmp_path / "any.jsonl"), "--format", "json")
+    assert result.returncode == 2
+    assert b"use --format jsonl" in result.stderr
+
+
 def test_batch_with_a_missing_input_file(tmp_path: Path) -> None:
     _one_line_error(_run("--input", str(tmp_path / "none.jsonl")), "no such file")
