@@ -240,7 +240,7 @@ async def test_one_digest_a_day_across_daylight_saving_changes(
     now = start
     while now < start + timedelta(days=3):
         await store.plan_deliveries(now)
-        now += timedelta(minutes=10)
+        now += timedelta(minutes=30)
     rows = await store.deliveries_of(CHAT)
     assert [d.period for d in rows] == [first_day + timedelta(days=i) for i in range(3)]
     assert [d.not_before.strftime("%H:%M") for d in rows if d.not_before] == expected_utc
