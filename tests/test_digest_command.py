@@ -9,10 +9,13 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+
+from bot.digest_command import extract_html_article
 
 ARTICLE = """Night ferry approved after long debate - Harbour Gazette
 
@@ -252,3 +255,12 @@ def test_batch_refuses_another_output_format(tmp_path: Path) -> None:
 
 def test_batch_with_a_missing_input_file(tmp_path: Path) -> None:
     _one_line_error(_run("--input", str(tmp_path / "none.jsonl")), "no such file")
+
+
+def test_html_extraction_keeps_title_and_date() -> None:
+    article = extract_html_article(PAGE.encode(), "https://example.org/ferry")
+    assert article.title is not None
+    assert article.title.startswith("Night ferry approved")
+    assert article.published == datetime(2024, 3, 5, tzinfo=UTC)
+    assert article.url == "https://example.org/ferry"
+    assert "voted 30 to 10" in article.text
