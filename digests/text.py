@@ -252,7 +252,7 @@ def _remove_hidden_blocks(text: str) -> str:
 
 def _split_paragraphs(text: str) -> list[str]:
     """Paragraphs, one space between words; hard-wrapped text has its lines joined."""
-    lines = [" ".join(line.split()) for line in text.split("\n")]
+    lines = [_single_spaced(line) for line in text.split("\n")]
     blocks: list[list[str]] = [[]]
     for line in lines:
         if line:
@@ -262,6 +262,13 @@ def _split_paragraphs(text: str) -> list[str]:
     if _is_hard_wrapped(blocks):
         return [" ".join(block) for block in blocks if block]
     return [line for line in lines if line]
+
+
+def _single_spaced(line: str) -> str:
+    """The line with one space between words; most lines already are, so test that first."""
+    if line.isprintable() and "  " not in line and line[:1] != " " and line[-1:] != " ":
+        return line  # printable means no tab, no-break or other space that split() would see
+    return " ".join(line.split())
 
 
 def _is_hard_wrapped(blocks: list[list[str]]) -> bool:
