@@ -56,7 +56,8 @@ _BLOCK_TAG = re.compile(
 )
 _ANY_TAG = re.compile(r"<(?:[a-zA-Z][\w-]{0,20}|/[a-zA-Z][\w-]{0,20})(?:\s[^<>]{0,2000})?/?>")
 _COMMENT = re.compile(r"<!--[^<>]{0,2000}-->")
-_LINE_BREAK = re.compile(r"[\r\u2028\u2029\x85]\n?")
+_LINE_BREAKS = "\r\u2028\u2029\x85"
+_LINE_BREAK = re.compile(rf"[{_LINE_BREAKS}]\n?")
 _INVISIBLE = re.compile(r"[\x00-\x08\x0e-\x1f\x7f\u00ad\u200b-\u200d\u2060\ufeff]")
 # Punctuation glued to a quote mark: `was “mentioned”Stoltenberg`, `history.’It`, `said“We`.
 # Each pattern starts with its quote mark (a look-behind after it) so the scan stays fast.
@@ -179,7 +180,7 @@ def _is_period_end(word: str, closer: str, following: str, lowercase: bool) -> b
 
 
 def _normalize(raw: str) -> str:
-    text = _LINE_BREAK.sub("\n", raw) if "\r" in raw or not raw.isascii() else raw
+    text = _LINE_BREAK.sub("\n", raw) if any(c in raw for c in _LINE_BREAKS) else raw
     if "<" in text and _HTML_TAG_HINT.search(text):
         text = _strip_html(text)
     if "&" in text:

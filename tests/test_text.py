@@ -152,6 +152,7 @@ def test_hard_wrapped_lines_are_joined() -> None:
     [
         ("Caf\u0065\u0301 owners\u00a0met\u200b today.", "Café owners met today."),
         ("Line one.\r\nLine two.", "Line one.\n\nLine two."),
+        ("Line one.\u2028Line two.\rLine three.", "Line one.\n\nLine two.\n\nLine three."),
         ("Tabs\tand   spaces\x0bhere.", "Tabs and spaces here."),
         ("Fish &amp; chips &#8212; cheap.", "Fish & chips — cheap."),
     ],
