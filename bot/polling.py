@@ -69,6 +69,18 @@ async def load_near_duplicate_index(store: Store, now: datetime) -> NearDuplicat
     return index
 
 
+async def forget_old_articles(store: Store, index: NearDuplicateIndex, now: datetime) -> int:
+    """Drop from the index the articles that left its window in the last two days.
+
+    Run daily, it keeps the in-memory index to INDEX_WINDOW of articles in a long-running bot.
+    """
+    end = now - INDEX_WINDOW
+    urls = await store.canonical_urls_fetched(end - timedelta(days=2), end)
+    for url in urls:
+        index.remove(url)
+    return len(urls)
+
+
 async def poll_due_sources(
     store: Store,
     fetcher: Fetcher,

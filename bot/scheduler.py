@@ -21,7 +21,12 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.config import Config
 from bot.ingest import Fetcher, NearDuplicateIndex
-from bot.polling import PollReport, load_near_duplicate_index, poll_due_sources
+from bot.polling import (
+    PollReport,
+    forget_old_articles,
+    load_near_duplicate_index,
+    poll_due_sources,
+)
 from bot.service import Clock, utc_now
 from bot.store import Store
 
@@ -51,11 +56,15 @@ class Ticks:
         self.send_deliveries = send
         self.index = index
         self.executor = executor
+        self._index_pruned_at: datetime | None = None
 
     async def poll(self, now: datetime) -> PollReport:
-        """Read the due sources."""
+        """Read the due sources (and, daily, forget articles older than the index's window)."""
         if self.index is None:
             self.index = await load_near_duplicate_index(self.store, now)
+        if self._index_pruned_at is None or now - self._index_pruned_at >= timedelta(days=1):
+            await forget_old_articles(self.store, self.index, now)
+            self._index_pruned_at = now
         return await poll_due_sources(
             self.store, self.fetcher, self.config, now, index=self.index, executor=self.executor
         )

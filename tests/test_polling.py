@@ -13,7 +13,12 @@ import pytest
 from bot.config import Config, SourcesConfig
 from bot.ingest import Fetcher, NearDuplicateIndex
 from bot.models import SourceKind
-from bot.polling import poll_due_sources
+from bot.polling import (
+    INDEX_WINDOW,
+    forget_old_articles,
+    load_near_duplicate_index,
+    poll_due_sources,
+)
 from bot.store import Store
 from tests.feedserver import FeedServer
 from tests.stores import migrated_store
@@ -197,3 +202,18 @@ async def test_near_duplicates_from_two_sources_become_one_story(
     assert [count for _, _, count in ranked] == [2, 1]
     titles = await store.story_source_titles([ranked[0][0]])
     assert len(titles[ranked[0][0]]) == 2
+
+
+async def test_the_index_forgets_articles_older_than_its_window(
+    store: Store, server: FeedServer, fetcher: Fetcher
+) -> None:
+    server.add("/feed.xml", _rss(_items(["bridge"])))
+    await _add(store, server.url("/feed.xml"))
+    index = NearDuplicateIndex()
+    await poll_due_sources(store, fetcher, CONFIG, NOW, index=index)
+    assert "https://valley.example/bridge" in index
+    assert await forget_old_articles(store, index, NOW + INDEX_WINDOW) == 0
+    assert await forget_old_articles(store, index, NOW + INDEX_WINDOW + timedelta(days=1)) == 1
+    assert "https://valley.example/bridge" not in index
+    rebuilt = await load_near_duplicate_index(store, NOW + timedelta(hours=1))
+    assert "https://valley.example/bridge" in rebuilt

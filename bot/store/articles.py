@@ -220,6 +220,14 @@ class ArticleQueries(StoreBase):
         async with self.reading() as conn:
             return {guid for guid in (await conn.scalars(query)).all() if guid}
 
+    async def canonical_urls_fetched(self, since: datetime, until: datetime) -> list[str]:
+        """Canonical URLs of the articles fetched in [since, until)."""
+        query = select(articles.c.canonical_url).where(
+            articles.c.fetched_at >= since, articles.c.fetched_at < until
+        )
+        async with self.reading() as conn:
+            return list((await conn.scalars(query)).all())
+
     async def recent_signatures(self, since: datetime) -> list[tuple[str, bytes]]:
         """(canonical URL, near-duplicate signature) of articles fetched since `since`."""
         query = (
