@@ -98,9 +98,13 @@ async def poll_due_sources(
 
     async def poll(source: Source) -> SourceOutcome:
         async with gate:
-            return await poll_source(
-                store, fetcher, config, source, now, index=index, executor=executor
-            )
+            try:
+                return await poll_source(
+                    store, fetcher, config, source, now, index=index, executor=executor
+                )
+            except Exception:  # even recording the outcome failed (database down): next tick
+                logger.exception("polling source %s failed", source.url)
+                return SourceOutcome(failed=True)
 
     outcomes = await asyncio.gather(*(poll(source) for source in due))
     return PollReport(
