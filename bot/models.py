@@ -27,7 +27,8 @@ class DeliveryStatus(StrEnum):
     """Where a delivery stands in the ledger."""
 
     PENDING = "pending"  # planned, waiting for a sender (or for its retry time)
-    SENDING = "sending"  # claimed by a sender whose lease runs until lease_until
+    CLAIMED = "claimed"  # leased to a sender, not sent yet: pending again if the lease runs out
+    SENDING = "sending"  # its platform request started: unknown if the lease runs out
     SENT = "sent"  # the platform answered with a message id
     FAILED = "failed"  # permanently refused (blocked, chat gone)
     UNKNOWN = "unknown"  # the send may or may not have arrived: never resent

@@ -45,6 +45,7 @@ async def test_plan_and_prune_ticks_follow_the_clock(store: Store, ticks: Ticks)
     spring_forward = datetime(2026, 3, 29, 1, 30, tzinfo=UTC)  # 03:30 CEST
     assert await ticks.plan(spring_forward) == 1
     [delivery] = await store.claim_deliveries(spring_forward, 5, lease_seconds=60)
+    await store.start_sending([delivery], spring_forward, lease_seconds=60)
     await ticks.plan(spring_forward + timedelta(minutes=2))  # the lease ran out mid-send
     stored = await store.get_delivery(delivery.id)
     assert stored is not None

@@ -253,27 +253,29 @@ async def test_claim_lease_finish_retry_fail_and_expire(store: Store) -> None:
     due = datetime(2026, 3, 21, 8, 0, tzinfo=UTC)
     assert await store.plan_deliveries(due) == 4
     claimed = await store.claim_deliveries(due, limit=10, lease_seconds=60)
-    assert [d.status for d in claimed] == [DeliveryStatus.SENDING] * 4
+    assert [d.status for d in claimed] == [DeliveryStatus.CLAIMED] * 4
     assert await store.claim_deliveries(due, limit=10, lease_seconds=60) == []
     sent, retried, failed, lost = claimed
+    assert await store.start_sending(claimed, due, lease_seconds=60) == {d.id for d in claimed}
     await store.finish_delivery(sent.id, "m-1", now=due)
     await store.retry_delivery(retried.id, due + timedelta(seconds=30), error="429")
     await store.fail_delivery(failed.id, "bot was blocked", True, now=due)
     assert await store.claim_deliveries(due, limit=10, lease_seconds=60) == []
     [again] = await store.claim_deliveries(due + timedelta(seconds=30), limit=10, lease_seconds=1)
     assert (again.id, again.attempts) == (retried.id, 2)
-    assert await store.expire_leases(due + timedelta(minutes=5)) == 2
+    # Claimed but never sent: pending again; sending when the lease ran out: unknown.
+    assert await store.expire_leases(due + timedelta(minutes=5)) == 1
     statuses = {d.id: (await store.get_delivery(d.id)) for d in claimed}
     assert statuses[sent.id].status == DeliveryStatus.SENT  # type: ignore[union-attr]
     assert statuses[sent.id].platform_message_id == "m-1"  # type: ignore[union-attr]
     assert statuses[failed.id].status == DeliveryStatus.FAILED  # type: ignore[union-attr]
     assert statuses[lost.id].status == DeliveryStatus.UNKNOWN  # type: ignore[union-attr]
-    assert statuses[retried.id].status == DeliveryStatus.UNKNOWN  # type: ignore[union-attr]
+    assert statuses[retried.id].status == DeliveryStatus.PENDING  # type: ignore[union-attr]
     blocked = await store.get_subscription(failed.chat)
     assert blocked is not None
     assert blocked.paused
     assert await store.plan_deliveries(due + timedelta(days=1)) == 3
-    assert await store.prune_deliveries(due + timedelta(days=1)) == 4
+    assert await store.prune_deliveries(due + timedelta(days=1)) == 3
 
 
 async def test_claims_by_platform(store: Store) -> None:

@@ -14,6 +14,7 @@ from typing import TextIO
 
 from adapters.console.render import render_text
 from bot.chats import Caller, ChatKind, ChatRef, Platform
+from bot.publisher import BeforeSend
 from bot.replies import Reply
 from bot.router import CommandRouter
 
@@ -31,9 +32,13 @@ class ConsolePublisher:
         self._output = output
         self._ids = itertools.count(1)
 
-    async def publish(self, chat: ChatRef, reply: Reply) -> str:
+    async def publish(
+        self, chat: ChatRef, reply: Reply, *, before_send: BeforeSend | None = None
+    ) -> str:
         """Print the reply; the console has one chat, so `chat` only names it."""
         del chat
+        if before_send is not None:
+            await before_send()
         self._output.write(render_text(reply) + "\n\n")
         self._output.flush()
         return str(next(self._ids))

@@ -34,6 +34,7 @@ from bot.errors import (
     PermanentDeliveryError,
     RetryableDeliveryError,
 )
+from bot.publisher import BeforeSend
 from bot.replies import Reply
 
 log = logging.getLogger(__name__)
@@ -83,10 +84,14 @@ class DiscordPublisher:
     def __init__(self, client: discord.Client) -> None:
         self._client = client
 
-    async def publish(self, chat: ChatRef, reply: Reply) -> str:
+    async def publish(
+        self, chat: ChatRef, reply: Reply, *, before_send: BeforeSend | None = None
+    ) -> str:
         """Post `reply` to the channel, in as many messages as needed; return the first's id."""
         channel = self._client.get_partial_messageable(int(chat.chat_id))
         messages = render_reply(reply)
+        if before_send is not None:  # discord.py may still wait for its rate limit after this
+            await before_send()
         try:
             first = await _send(channel, messages[0])
         except _RejectedMessageError:

@@ -8,6 +8,7 @@ The core only ever sees bot.errors: this module is the edge where telegram.error
   can move the subscription, and the message goes to the new chat;
 - no connection, a pool timeout, a 5xx answer: nothing was delivered, RetryableDeliveryError;
 - a timeout or a dropped connection after the request was sent: AmbiguousDeliveryError.
+`before_send` (bot/publisher.py) is awaited inside the pacer's slot, right before each request.
 A reply of several messages that fails after its first message was delivered raises
 AmbiguousDeliveryError instead of RetryableDeliveryError: resending would double the first part.
 """
@@ -48,6 +49,7 @@ from bot.errors import (
     PermanentDeliveryError,
     RetryableDeliveryError,
 )
+from bot.publisher import BeforeSend
 from bot.replies import Button, Reply
 
 log = logging.getLogger(__name__)
@@ -82,7 +84,9 @@ class TelegramPublisher:
         self._max_retry_after = max_retry_after
         self._last_rendered: tuple[Reply, list[str]] | None = None
 
-    async def publish(self, chat: ChatRef, reply: Reply) -> str:
+    async def publish(
+        self, chat: ChatRef, reply: Reply, *, before_send: BeforeSend | None = None
+    ) -> str:
         """Send `reply` to `chat` as one or more messages; return the first message's id."""
         messages = self._rendered(reply)
         if not messages:
@@ -92,7 +96,9 @@ class TelegramPublisher:
         for index, text in enumerate(messages):
             is_last = index == len(messages) - 1
             try:
-                chat, message_id = await self._send(chat, text, markup if is_last else None)
+                chat, message_id = await self._send(
+                    chat, text, markup if is_last else None, before_send
+                )
             except RetryableDeliveryError as exc:
                 if not first_id:
                     raise
@@ -107,15 +113,20 @@ class TelegramPublisher:
         return self._last_rendered[1]
 
     async def _send(
-        self, chat: ChatRef, text: str, markup: InlineKeyboardMarkup | None
+        self,
+        chat: ChatRef,
+        text: str,
+        markup: InlineKeyboardMarkup | None,
+        before_send: BeforeSend | None = None,
     ) -> tuple[ChatRef, str]:
         """Send one HTML message, following migrations and plain-text fallbacks."""
         html_mode = True
         for attempt in range(1, self._max_attempts + 1):
             try:
                 if html_mode:
-                    return chat, await self._send_once(chat, text, markup, html_mode=True)
-                return chat, await self._send_plain(chat, text, markup)
+                    sent = await self._send_once(chat, text, markup, True, before_send)
+                    return chat, sent
+                return chat, await self._send_plain(chat, text, markup, before_send)
             except RetryAfter as exc:
                 await self._wait_out(exc, chat, attempt)
             except ChatMigrated as exc:
@@ -130,22 +141,33 @@ class TelegramPublisher:
         raise RetryableDeliveryError(f"not sent after {self._max_attempts} attempts")
 
     async def _send_plain(
-        self, chat: ChatRef, text: str, markup: InlineKeyboardMarkup | None
+        self,
+        chat: ChatRef,
+        text: str,
+        markup: InlineKeyboardMarkup | None,
+        before_send: BeforeSend | None = None,
     ) -> str:
         """The fallback: the message's text without formatting, cut again if links made it long."""
         *pieces, last = render_plain_fallback(text)
-        sent = [await self._send_once(chat, piece, None, html_mode=False) for piece in pieces]
-        sent.append(await self._send_once(chat, last, markup, html_mode=False))
+        sent = [await self._send_once(chat, p, None, False, before_send) for p in pieces]
+        sent.append(await self._send_once(chat, last, markup, False, before_send))
         return sent[0]
 
     async def _send_once(
-        self, chat: ChatRef, text: str, markup: InlineKeyboardMarkup | None, *, html_mode: bool
+        self,
+        chat: ChatRef,
+        text: str,
+        markup: InlineKeyboardMarkup | None,
+        html_mode: bool,
+        before_send: BeforeSend | None = None,
     ) -> str:
         chat_id = int(chat.chat_id) if chat.chat_id.lstrip("-").isdigit() else chat.chat_id
         parse_mode = ParseMode.HTML if html_mode else None
         is_group = chat.chat_id.startswith("-")  # groups, supergroups and channels
         pacing = self.pacer.slot(chat.chat_id, is_group=is_group) if self.pacer else nullcontext()
         async with pacing:
+            if before_send is not None:
+                await before_send()
             message = await self.bot.send_message(
                 chat_id, text, parse_mode, reply_markup=markup, link_preview_options=self._previews
             )

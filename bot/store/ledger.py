@@ -4,12 +4,17 @@
   UNIQUE(subscription_id, period) and advances each subscription to its next local date, so a
   planner run twice (or by two processes) plans each period once. Only the latest missed period
   of a subscription is recorded: pending if it fell due within the catch-up window, else skipped.
-- `claim_deliveries` moves pending rows to `sending` with a lease and commits before returning,
-  so the claim survives a crash during the send; on PostgreSQL the candidate rows are locked with
-  `FOR UPDATE SKIP LOCKED` so concurrent senders get disjoint rows; on SQLite the write
-  transaction's `BEGIN IMMEDIATE` serializes claimers.
-- A lease that expires while its row is still `sending` becomes `unknown`: the message may have
-  arrived, and resending could double it.
+- `claim_deliveries` leases pending rows to one sender (`claimed`, `attempts` + 1) and commits
+  before returning; on PostgreSQL the candidate rows are locked with `FOR UPDATE SKIP LOCKED` so
+  concurrent senders get disjoint rows; on SQLite the write transaction's `BEGIN IMMEDIATE`
+  serializes claimers. A claimed row has not been sent: most of a batch waits for its turn at the
+  platform's rate limit.
+- `start_sending` moves claimed rows to `sending`, committed, immediately before their platform
+  request. The claim's `attempts` is its fencing token: a row whose lease ran out and was claimed
+  again by another sender is not marked for the first one, which must then not send it.
+- `expire_leases`: a `claimed` row whose lease ran out was never sent and is pending again; a
+  `sending` row whose lease ran out becomes `unknown`: the message may have arrived, and resending
+  could double it.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy import bindparam, delete, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.chats import ChatRef, Platform
@@ -77,7 +82,7 @@ class DeliveryLedger(StoreBase):
         lease_seconds: float,
         platform: Platform | None = None,
     ) -> list[Delivery]:
-        """Claim up to `limit` pending deliveries for sending; the claim is committed."""
+        """Lease up to `limit` pending deliveries to this sender (`claimed`); committed."""
         candidates = (
             select(deliveries.c.id)
             .where(deliveries.c.status == DeliveryStatus.PENDING, deliveries.c.not_before <= now)
@@ -93,7 +98,7 @@ class DeliveryLedger(StoreBase):
             update(deliveries)
             .where(deliveries.c.id.in_(candidates.scalar_subquery()))
             .values(
-                status=DeliveryStatus.SENDING,
+                status=DeliveryStatus.CLAIMED,
                 lease_until=now + timedelta(seconds=lease_seconds),
                 attempts=deliveries.c.attempts + 1,
                 updated_at=now,
@@ -103,6 +108,31 @@ class DeliveryLedger(StoreBase):
         async with self.writing() as conn:
             ids = [row[0] for row in await conn.execute(claim)]
             return await _load_deliveries(conn, ids)
+
+    async def start_sending(
+        self, claims: Sequence[Delivery], now: datetime, lease_seconds: float
+    ) -> set[int]:
+        """Mark claimed deliveries `sending` before their platform request; return the ids marked.
+
+        A delivery left out was taken back (its lease ran out): its sender must not send it.
+        """
+        if not claims:
+            return set()
+        held = tuple_(deliveries.c.id, deliveries.c.attempts).in_(
+            [(claim.id, claim.attempts) for claim in claims]
+        )
+        mark = (
+            update(deliveries)
+            .where(deliveries.c.status == DeliveryStatus.CLAIMED, held)
+            .values(
+                status=DeliveryStatus.SENDING,
+                lease_until=now + timedelta(seconds=lease_seconds),
+                updated_at=now,
+            )
+            .returning(deliveries.c.id)
+        )
+        async with self.writing() as conn:
+            return {row[0] for row in await conn.execute(mark)}
 
     async def get_delivery(self, delivery_id: int) -> Delivery | None:
         """One delivery, or None."""
@@ -192,14 +222,22 @@ class DeliveryLedger(StoreBase):
             )
 
     async def expire_leases(self, now: datetime) -> int:
-        """Deliveries whose lease ran out mid-send become unknown; return how many."""
+        """Run-out leases: claimed rows are pending again, sending rows unknown (return those)."""
+        expired = deliveries.c.lease_until < now
         async with self.writing() as conn:
+            await conn.execute(
+                update(deliveries)
+                .where(deliveries.c.status == DeliveryStatus.CLAIMED, expired)
+                .values(status=DeliveryStatus.PENDING, lease_until=None)
+            )
             result = await conn.execute(
                 update(deliveries)
-                .where(
-                    deliveries.c.status == DeliveryStatus.SENDING, deliveries.c.lease_until < now
+                .where(deliveries.c.status == DeliveryStatus.SENDING, expired)
+                .values(
+                    status=DeliveryStatus.UNKNOWN,
+                    lease_until=None,
+                    error="lease expired during the send",
                 )
-                .values(status=DeliveryStatus.UNKNOWN, error="lease expired during the send")
                 .returning(deliveries.c.id)
             )
             return len(result.all())
