@@ -12,6 +12,7 @@ import signal
 import sys
 from collections.abc import Sequence
 from contextlib import AsyncExitStack
+from typing import TYPE_CHECKING
 
 from sqlalchemy.engine import make_url
 
@@ -22,6 +23,9 @@ from bot.migrations import upgrade_schema
 from bot.publisher import Publisher
 from bot.runtime import SAMPLES, Core, open_core
 from bot.scheduler import build_scheduler
+
+if TYPE_CHECKING:
+    from adapters.telegram.pacing import TelegramPacer
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -139,16 +143,14 @@ async def _serve(config: Config, *, console: bool) -> int:
 async def _send_only(config: Config) -> int:
     """A worker: plan and send scheduled digests through REST; no updates, no polling."""
     from adapters.discord.publisher import DiscordPublisher, rest_client
-    from adapters.telegram.pacing import FloodLimits, TelegramPacer
     from adapters.telegram.publisher import open_telegram_publisher
 
     publishers: dict[Platform, Publisher] = {}
     async with AsyncExitStack() as stack:
         core = await stack.enter_async_context(open_core(config, upgrade=False))
         if config.telegram.token:
-            pacer = TelegramPacer(FloodLimits(per_second=30.0 / config.delivery.senders))
             publishers[Platform.TELEGRAM] = await stack.enter_async_context(
-                open_telegram_publisher(config.telegram, pacer=pacer)
+                open_telegram_publisher(config.telegram, pacer=_telegram_pacer(config))
             )
         if config.discord.token:
             client = await stack.enter_async_context(rest_client(config.discord))
@@ -172,7 +174,7 @@ async def _start_platforms(
     if config.telegram.token:
         from adapters.telegram.app import TelegramAdapter
 
-        telegram = TelegramAdapter(config.telegram, core.router)
+        telegram = TelegramAdapter(config.telegram, core.router, pacer=_telegram_pacer(config))
         await stack.enter_async_context(telegram)
         publishers[Platform.TELEGRAM] = telegram.publisher
     if config.discord.token:
@@ -181,6 +183,14 @@ async def _start_platforms(
         discord = await stack.enter_async_context(DiscordAdapter(config.discord, core.router))
         publishers[Platform.DISCORD] = discord.publisher
     return [platform for platform in publishers if platform is not Platform.CONSOLE]
+
+
+def _telegram_pacer(config: Config) -> TelegramPacer:
+    """This process's share of the bot token's rate: [telegram] max_per_second / senders."""
+    from adapters.telegram.pacing import FloodLimits, TelegramPacer
+
+    rate = config.telegram.max_per_second / config.delivery.senders
+    return TelegramPacer(FloodLimits(per_second=rate))
 
 
 def _safe_url(url: str) -> str:

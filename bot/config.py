@@ -68,6 +68,7 @@ class TelegramConfig:
     webhook_listen: str = "0.0.0.0"
     webhook_port: int = 8443
     link_previews: bool = False
+    max_per_second: float = 30.0
     token: str = field(default="", repr=False)
     webhook_secret: str = field(default="", repr=False)
 
@@ -212,6 +213,8 @@ def _check(config: Config) -> None:
         raise ConfigError("sources.interval_minutes", "must be at least min_interval_minutes")
     if config.sources.max_bytes < 1024:
         raise ConfigError("sources.max_bytes", "must be at least 1024")
+    if config.telegram.max_per_second <= 0:
+        raise ConfigError("telegram.max_per_second", "must be above 0")
     if config.delivery.senders < 1:
         raise ConfigError("delivery.senders", "must be at least 1")
     if not config.database.url:
