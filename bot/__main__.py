@@ -14,18 +14,16 @@ from collections.abc import Sequence
 from contextlib import AsyncExitStack
 from typing import TYPE_CHECKING
 
-from sqlalchemy.engine import make_url
-
 from bot.chats import Platform
-from bot.config import Config, load_config
+from bot.config import SAMPLE_FOLDER, Config, load_config
 from bot.errors import ConfigError
-from bot.migrations import upgrade_schema
-from bot.publisher import Publisher
-from bot.runtime import SAMPLES, Core, open_core
-from bot.scheduler import build_scheduler
 
+# The store, the scheduler and the adapters are imported where they are used, so that
+# `newsdigest digest` starts in a fraction of the time `newsdigest run` needs.
 if TYPE_CHECKING:
     from adapters.telegram.pacing import TelegramPacer
+    from bot.publisher import Publisher
+    from bot.runtime import Core
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -76,6 +74,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         config = _load_config(args)
         if args.command == "migrate":
+            from bot.migrations import upgrade_schema
+
             asyncio.run(upgrade_schema(config.database.url))
             print(f"newsdigest: the database at {_safe_url(config.database.url)} is up to date")
             return 0
@@ -91,7 +91,7 @@ def _load_config(args: argparse.Namespace) -> Config:
     """The config file if given; without one, the demo set-up on the bundled sample articles."""
     config = load_config(args.config, os.environ)
     if args.config is None:
-        sources = dataclasses.replace(config.sources, folders=(str(SAMPLES),))
+        sources = dataclasses.replace(config.sources, folders=(str(SAMPLE_FOLDER),))
         config = dataclasses.replace(config, sources=sources)
     return config
 
@@ -118,6 +118,8 @@ async def _run(config: Config, *, console: bool, role: str) -> int:
 async def _serve(config: Config, *, console: bool) -> int:
     """Start everything, then serve until the console input ends (or forever)."""
     from adapters.console.app import ConsoleAdapter
+    from bot.runtime import open_core
+    from bot.scheduler import build_scheduler
 
     publishers: dict[Platform, Publisher] = {}
     async with AsyncExitStack() as stack:
@@ -144,6 +146,8 @@ async def _send_only(config: Config) -> int:
     """A worker: plan and send scheduled digests through REST; no updates, no polling."""
     from adapters.discord.publisher import DiscordPublisher, rest_client
     from adapters.telegram.publisher import open_telegram_publisher
+    from bot.runtime import open_core
+    from bot.scheduler import build_scheduler
 
     publishers: dict[Platform, Publisher] = {}
     async with AsyncExitStack() as stack:
@@ -195,6 +199,8 @@ def _telegram_pacer(config: Config) -> TelegramPacer:
 
 def _safe_url(url: str) -> str:
     """The database URL without its password, for messages."""
+    from sqlalchemy.engine import make_url
+
     return make_url(url).render_as_string(hide_password=True)
 
 

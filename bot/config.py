@@ -14,6 +14,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.errors import ConfigError
 
+# The bundled sample articles: the source of `newsdigest run` without a config file.
+SAMPLE_FOLDER = Path(__file__).parent / "samples"
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DatabaseConfig:
