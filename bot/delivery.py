@@ -89,6 +89,12 @@ class SendingMarks:
         """The tick's clock."""
         return self._clock()
 
+    async def close(self) -> None:
+        """Stop writing (a cancelled tick): rows not marked yet stay claimed, to be taken back."""
+        if self._writer is not None and not self._writer.done():
+            self._writer.cancel()
+            await asyncio.wait([self._writer])
+
     async def mark(self, delivery: Delivery) -> bool:
         """Mark `delivery` sending with the next batch; False if its claim was taken back."""
         held: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
@@ -161,13 +167,16 @@ class DeliveryWorker:
         clock = tick_clock(now)
         lease = self._config.lease_seconds
         marks = SendingMarks(self._store, clock, lease)
-        for platform in self._publishers:
-            while claimed := await self._store.claim_deliveries(
-                clock(), CLAIM_BATCH, lease, platform
-            ):
-                await asyncio.gather(*(self._send(d, marks, report) for d in claimed))
-                if len(claimed) < CLAIM_BATCH:
-                    break
+        try:
+            for platform in self._publishers:
+                while claimed := await self._store.claim_deliveries(
+                    clock(), CLAIM_BATCH, lease, platform
+                ):
+                    await asyncio.gather(*(self._send(d, marks, report) for d in claimed))
+                    if len(claimed) < CLAIM_BATCH:
+                        break
+        finally:
+            await marks.close()
         return report
 
     async def _send(self, delivery: Delivery, marks: SendingMarks, report: SendReport) -> None:
