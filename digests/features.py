@@ -12,6 +12,7 @@ numpy operations are both simpler and about ten times faster.
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -21,6 +22,7 @@ import numpy as np
 import numpy.typing as npt
 
 FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
 
 FEATURE_NAMES: tuple[str, ...] = (
     "position",
@@ -41,36 +43,30 @@ FEATURE_NAMES: tuple[str, ...] = (
     "centrality_backward",
     "tfidf_density",
     "mean_idf",
-    "is_short",
-    "has_quote",
     "has_colon_early",
-    "ends_properly",
-    "has_caption_cue",
     "digit_share",
     "clean_position",
     "rank_sim_article",
     "rank_density",
     "rank_sim_lead",
     "relative_length",
+    "has_quote",
+    "previous_colon_early",
+    "next_colon_early",
+    "previous_word_count",
+    "next_word_count",
+    "long_position",
 )
 
-_WORD = re.compile(r"[^\W_]+")
-_COLON_EARLY = re.compile(r"^[^:]{1,60}:")
-_CAPTION_CUE = re.compile(
-    r"\b(?:pictured|scroll down|click here|read more|photo|picture|image|video|"
-    r"getty|reuters|file photo|caption)\b"
-)
-_QUOTE_CHARS = frozenset('"“”«»')
+_WORD = re.compile(r"\w+")
+# Sentences are joined with a NUL for one regex pass over the article.
+_SEPARATOR = "\x00"
+_WORD_OR_SEPARATOR = re.compile(r"\w+|\x00")
 _SHORT_WORDS = 5
+_LABEL_CHARS = 60
+_LONG_WORDS = 10
 _LEAD_SIZE = 3
-
-
-@dataclass(frozen=True, slots=True)
-class SentenceFeatures:
-    """Feature matrix of one article's sentences, plus each sentence's lowercased words."""
-
-    matrix: FloatArray
-    words: tuple[tuple[str, ...], ...]
+_CONTENT_IDF = 2.0
 
 
 def tokenize(text: str) -> list[str]:
@@ -80,32 +76,178 @@ def tokenize(text: str) -> list[str]:
 
 def extract_features(
     sentences: Sequence[str], idf: Mapping[str, float], unknown_idf: float
-) -> SentenceFeatures:
+) -> FloatArray:
     """One row of features per sentence; `idf` weighs words, `unknown_idf` those it lacks."""
-    words = tuple(tuple(tokenize(s)) for s in sentences)
     n = len(sentences)
     if n == 0:
-        return SentenceFeatures(np.zeros((0, len(FEATURE_NAMES))), words)
-    counts, weights = _term_matrix(words, idf, unknown_idf)
-    tfidf = counts * weights
+        return np.zeros((0, len(FEATURE_NAMES)))
+    lowered = [s.lower().replace(_SEPARATOR, " ") for s in sentences]
+    joined = _SEPARATOR.join(lowered)
+    terms = _term_matrix(joined, n, idf, unknown_idf)
+    # Cosines over content words: the hundred commonest words (the, said, after...) say nothing
+    # about what two sentences share, and leaving them out makes the pair sums several times
+    # cheaper.
+    tfidf = terms.counts * np.where(terms.weights >= _CONTENT_IDF, terms.weights, 0.0)
     norms = np.sqrt((tfidf * tfidf).sum(axis=1))
     unit = tfidf / np.where(norms > 0.0, norms, 1.0)[:, None]
-    gram = unit @ unit.T
     columns = [
-        *_position_columns(words, n),
-        *_similarity_columns(unit, gram, n),
-        *_weight_columns(counts, weights, words),
-        *_surface_columns(sentences, words),
+        *_position_columns(lowered, terms),
+        *_similarity_columns(unit, n),
+        *_weight_columns(terms),
+        *_surface_columns(lowered, terms),
     ]
     columns.extend(_article_relative_columns(columns))
-    return SentenceFeatures(np.column_stack(columns), words)
+    columns.extend(_context_columns(lowered, dict(zip(FEATURE_NAMES, columns, strict=False))))
+    return np.column_stack(columns)
+
+
+@dataclass(frozen=True, slots=True)
+class _Terms:
+    """Sentence-by-word counts of one article, and per-sentence sums of word values."""
+
+    counts: FloatArray
+    weights: FloatArray
+    sentence_lengths: FloatArray
+    sentence_digits: FloatArray
+    sentence_idf: FloatArray
+    sentence_density: FloatArray
+
+
+def _term_matrix(joined: str, n: int, idf: Mapping[str, float], unknown_idf: float) -> _Terms:
+    """Counts from one regex pass over the article and C-level maps, not per-token Python."""
+    tokens = _WORD_OR_SEPARATOR.findall(joined)
+    vocabulary = {w: i for i, w in enumerate(dict.fromkeys(tokens))}
+    all_ids = np.fromiter(map(vocabulary.__getitem__, tokens), dtype=np.int64, count=len(tokens))
+    separators = all_ids == vocabulary.get(_SEPARATOR, -1)
+    ids = all_ids[~separators]
+    rows = np.cumsum(separators)[~separators]
+    size = max(len(vocabulary), 1)
+    counts = np.bincount(rows * size + ids, minlength=n * size).reshape(n, size)
+
+    def per_word(values: Iterable[float]) -> FloatArray:
+        column = np.zeros(size)
+        column[: len(vocabulary)] = np.fromiter(values, dtype=np.float64, count=len(vocabulary))
+        return column
+
+    def per_sentence(word_values: FloatArray) -> FloatArray:
+        return np.bincount(rows, weights=word_values[ids], minlength=n).astype(np.float64)
+
+    weights = per_word(map(idf.get, vocabulary, itertools.repeat(unknown_idf)))
+    density = weights * counts.sum(axis=0) / max(len(ids), 1)
+    return _Terms(
+        counts=counts.astype(np.float64),
+        weights=weights,
+        sentence_lengths=np.bincount(rows, minlength=n).astype(np.float64),
+        sentence_digits=per_sentence(per_word(map(str.isdigit, vocabulary))),
+        sentence_idf=per_sentence(weights),
+        sentence_density=per_sentence(density),
+    )
+
+
+def _position_columns(lowered: Sequence[str], terms: _Terms) -> list[FloatArray]:
+    lengths = terms.sentence_lengths
+    n = len(lengths)
+    position = np.arange(n, dtype=np.float64)
+    body = lengths >= _SHORT_WORDS
+    body_position: FloatArray = np.cumsum(body) - body
+    return [
+        position,
+        position / n,
+        1.0 / (position + 1.0),
+        body_position.astype(np.float64),
+        np.full(n, float(n)),
+        lengths,
+        np.log1p(np.fromiter(map(len, lowered), dtype=np.float64, count=n)),
+    ]
+
+
+def _similarity_columns(unit: FloatArray, n: int) -> list[FloatArray]:
+    gram = _gram(unit)
+    lead_norm = float(np.sqrt(gram[:_LEAD_SIZE, :_LEAD_SIZE].sum())) or 1.0
+    article_norm = float(np.sqrt(gram.sum())) or 1.0
+    to_lead = gram[:, :_LEAD_SIZE].sum(axis=1) / lead_norm
+    to_article = gram.sum(axis=1) / article_norm
+    first = gram[:, 0].copy()
+    np.fill_diagonal(gram, 0.0)
+    earlier = np.tril(gram)
+    later = np.triu(gram)
+    neighbours = np.concatenate(([0.0], np.diagonal(gram, 1), [0.0]))
+    scale = max(n - 1, 1)
+    return [
+        first,
+        to_lead,
+        neighbours[:-1],
+        neighbours[1:],
+        to_article,
+        earlier.max(axis=1),
+        later.max(axis=1),
+        later.sum(axis=1) / scale,
+        earlier.sum(axis=1) / scale,
+    ]
+
+
+def _gram(unit: FloatArray) -> FloatArray:
+    """Cosines of every pair of sentences (each sentence's own: 1, or 0 when it has no words).
+
+    Summed word by word over the sentence pairs that share the word, with `np.bincount`, not
+    with a matrix product: numpy hands `@` to OpenBLAS, which starts threads for anything above
+    ~250k multiply-adds, and on a busy machine waking them costs 20-40 times the arithmetic.
+    """
+    n = unit.shape[0]
+    words = unit.T[np.count_nonzero(unit, axis=0) > 1]
+    word_of, sentence_of = np.nonzero(words)
+    weight = words[word_of, sentence_of]
+    sizes = np.bincount(word_of)
+    starts = np.cumsum(sizes) - sizes
+    fan = sizes[word_of]
+    first = np.repeat(np.arange(len(word_of)), fan)
+    block = np.repeat(np.cumsum(fan) - fan, fan)
+    second = np.repeat(starts[word_of], fan) + np.arange(len(first)) - block
+    pairs = sentence_of[first] * n + sentence_of[second]
+    products = weight[first] * weight[second]
+    gram = np.bincount(pairs, weights=products, minlength=n * n).astype(np.float64, copy=False)
+    gram = gram.reshape(n, n)
+    np.fill_diagonal(gram, (unit > 0.0).any(axis=1).astype(np.float64))
+    return gram
+
+
+def _weight_columns(terms: _Terms) -> list[FloatArray]:
+    lengths = np.maximum(terms.sentence_lengths, 1.0)
+    density = terms.sentence_density / lengths
+    mean_idf = terms.sentence_idf / lengths
+    return [density, mean_idf]
+
+
+def _surface_columns(lowered: Sequence[str], terms: _Terms) -> list[FloatArray]:
+    # "bone dry: a farmer surveys his land" - DailyMail captions open with a label and a colon.
+    colon_early = (s.find(":", 0, _LABEL_CHARS) > 0 for s in lowered)
+    return [
+        np.fromiter(colon_early, dtype=np.float64, count=len(lowered)),
+        terms.sentence_digits / np.maximum(terms.sentence_lengths, 1.0),
+    ]
+
+
+def _context_columns(lowered: Sequence[str], named: Mapping[str, FloatArray]) -> list[FloatArray]:
+    quoted = ('"' in s or "“" in s or "”" in s for s in lowered)
+    colon = named["has_colon_early"]
+    lengths = named["word_count"]
+    long = lengths >= _LONG_WORDS
+    long_position: FloatArray = np.cumsum(long) - long
+    return [
+        np.fromiter(quoted, dtype=np.float64, count=len(lowered)),
+        np.concatenate(([0.0], colon[:-1])),
+        np.concatenate((colon[1:], [0.0])),
+        np.concatenate(([0.0], lengths[:-1])),
+        np.concatenate((lengths[1:], [0.0])),
+        long_position.astype(np.float64),
+    ]
 
 
 def _article_relative_columns(columns: list[FloatArray]) -> list[FloatArray]:
     """Where each sentence stands within its own article (trees see one sentence at a time)."""
     named = dict(zip(FEATURE_NAMES, columns, strict=False))
     n = len(columns[0])
-    junk = (named["is_short"] + named["has_colon_early"] + named["has_caption_cue"]) > 0
+    junk = (named["word_count"] < _SHORT_WORDS) | (named["has_colon_early"] > 0)
     clean_position: FloatArray = np.cumsum(~junk) - (~junk)
     lengths = named["word_count"]
     return [
@@ -122,103 +264,6 @@ def _rank(values: FloatArray) -> FloatArray:
     ranks = np.empty(len(values))
     ranks[np.argsort(-values, kind="stable")] = np.arange(len(values))
     return ranks
-
-
-def _term_matrix(
-    words: Sequence[Sequence[str]], idf: Mapping[str, float], unknown_idf: float
-) -> tuple[FloatArray, FloatArray]:
-    """Sentence-by-word count matrix and the IDF weight of each column."""
-    vocabulary: dict[str, int] = {}
-    ids: list[int] = []
-    rows: list[int] = []
-    for row, sentence in enumerate(words):
-        ids.extend(vocabulary.setdefault(w, len(vocabulary)) for w in sentence)
-        rows.extend([row] * len(sentence))
-    size = max(len(vocabulary), 1)
-    flat = np.asarray(rows, dtype=np.int64) * size + np.asarray(ids, dtype=np.int64)
-    counts = np.bincount(flat, minlength=len(words) * size).astype(np.float64)
-    weights = np.fromiter(
-        (idf.get(w, unknown_idf) for w in vocabulary), dtype=np.float64, count=len(vocabulary)
-    )
-    if not vocabulary:
-        weights = np.zeros(1)
-    return counts.reshape(len(words), size), weights
-
-
-def _position_columns(words: Sequence[Sequence[str]], n: int) -> list[FloatArray]:
-    position = np.arange(n, dtype=np.float64)
-    lengths = np.fromiter((len(w) for w in words), dtype=np.float64, count=n)
-    body = lengths >= _SHORT_WORDS
-    body_position: FloatArray = np.cumsum(body) - body
-    return [
-        position,
-        position / n,
-        1.0 / (position + 1.0),
-        body_position.astype(np.float64),
-        np.full(n, float(n)),
-        lengths,
-        np.log1p(_char_lengths(words)),
-    ]
-
-
-def _similarity_columns(unit: FloatArray, gram: FloatArray, n: int) -> list[FloatArray]:
-    lead = unit[:_LEAD_SIZE].sum(axis=0)
-    lead_norm = float(np.linalg.norm(lead)) or 1.0
-    article = unit.sum(axis=0)
-    article_norm = float(np.linalg.norm(article)) or 1.0
-    off = gram.copy()
-    np.fill_diagonal(off, 0.0)
-    earlier = np.tril(off)
-    later = np.triu(off)
-    padded = np.concatenate(([0.0], np.diagonal(gram, 1), [0.0]))
-    scale = max(n - 1, 1)
-    return [
-        gram[:, 0].copy(),
-        unit @ lead / lead_norm,
-        padded[:-1],
-        padded[1:],
-        unit @ article / article_norm,
-        earlier.max(axis=1),
-        later.max(axis=1),
-        later.sum(axis=1) / scale,
-        earlier.sum(axis=1) / scale,
-    ]
-
-
-def _weight_columns(
-    counts: FloatArray, weights: FloatArray, words: Sequence[Sequence[str]]
-) -> list[FloatArray]:
-    lengths = np.maximum(counts.sum(axis=1), 1.0)
-    article_tf = counts.sum(axis=0)
-    article_tf = article_tf / max(float(article_tf.sum()), 1.0)
-    density = counts @ (article_tf * weights) / lengths
-    mean_idf = counts @ weights / lengths
-    short = np.fromiter((len(w) < _SHORT_WORDS for w in words), dtype=np.float64)
-    return [density, mean_idf, short]
-
-
-def _char_lengths(words: Sequence[Sequence[str]]) -> FloatArray:
-    return np.fromiter((sum(map(len, w)) for w in words), dtype=np.float64, count=len(words))
-
-
-def _surface_columns(sentences: Sequence[str], words: Sequence[Sequence[str]]) -> list[FloatArray]:
-    n = len(sentences)
-    lowered = [s.lower() for s in sentences]
-    return [
-        _flags((not _QUOTE_CHARS.isdisjoint(s)) for s in sentences),
-        _flags(bool(_COLON_EARLY.match(s)) for s in lowered),
-        _flags(s.rstrip("\"”’' )").endswith((".", "!", "?")) for s in sentences),
-        _flags(bool(_CAPTION_CUE.search(s)) for s in lowered),
-        np.fromiter(
-            (sum(w.isdigit() for w in ws) / max(len(ws), 1) for ws in words),
-            dtype=np.float64,
-            count=n,
-        ),
-    ]
-
-
-def _flags(values: Iterable[bool]) -> FloatArray:
-    return np.fromiter(values, dtype=np.float64)
 
 
 def fit_idf(documents: Sequence[Sequence[str]], top: int) -> tuple[dict[str, float], float]:

@@ -38,12 +38,16 @@ _MODEL_FILE = "summary_model.json"
 
 @dataclass(frozen=True, slots=True)
 class SentenceScorer:
-    """A tree ensemble as arrays: row t of each array describes the nodes of tree t."""
+    """A tree ensemble as flat node arrays, plus the IDF table its features were trained with.
 
+    Tree t's nodes sit at `roots[t]` onwards, breadth-first, so a node's right child directly
+    follows its left child; a leaf is its own left child with an infinite threshold.
+    """
+
+    roots: IntArray
     feature: IntArray
     threshold: FloatArray
     left: IntArray
-    right: IntArray
     value: FloatArray
     depth: int
     idf: dict[str, float]
@@ -51,28 +55,32 @@ class SentenceScorer:
 
     def score(self, matrix: FloatArray) -> FloatArray:
         """Raw ensemble score of each row of a feature matrix (higher: more summary-worthy)."""
-        trees = np.arange(self.feature.shape[0])[None, :]
-        node = np.zeros((matrix.shape[0], self.feature.shape[0]), dtype=np.int64)
-        rows = np.arange(matrix.shape[0])[:, None]
+        rows = matrix.shape[0]
+        cells = matrix.ravel()
+        offsets = (np.arange(rows, dtype=np.int64) * matrix.shape[1])[:, None]
+        node = np.broadcast_to(self.roots, (rows, len(self.roots)))
         for _ in range(self.depth):
-            goes_left = matrix[rows, self.feature[trees, node]] <= self.threshold[trees, node]
-            node = np.where(goes_left, self.left[trees, node], self.right[trees, node])
-        scores: FloatArray = self.value[trees, node].sum(axis=1)
+            values = cells.take(offsets + self.feature.take(node))
+            node = self.left.take(node) + (values > self.threshold.take(node))
+        scores: FloatArray = self.value.take(node).sum(axis=1)
         return scores
 
 
 def scorer_from_dict(data: Mapping[str, Any]) -> SentenceScorer:
     """Build a scorer from the shipped JSON model's contents."""
     trees = data["trees"]
-    idf = data["idf"]
+    feature = np.asarray(trees["feature"], dtype=np.int64)
+    width = feature.shape[1]
+    roots = np.arange(feature.shape[0], dtype=np.int64) * width
+    left = np.asarray(trees["left"], dtype=np.int64) + roots[:, None]
     return SentenceScorer(
-        feature=np.asarray(trees["feature"], dtype=np.int64),
-        threshold=np.asarray(trees["threshold"], dtype=np.float64),
-        left=np.asarray(trees["left"], dtype=np.int64),
-        right=np.asarray(trees["right"], dtype=np.int64),
-        value=np.asarray(trees["value"], dtype=np.float64),
+        roots=roots,
+        feature=feature.ravel(),
+        threshold=np.asarray(trees["threshold"], dtype=np.float64).ravel(),
+        left=left.ravel(),
+        value=np.asarray(trees["value"], dtype=np.float64).ravel(),
         depth=int(trees["depth"]),
-        idf={str(k): float(v) for k, v in idf.items()},
+        idf={str(k): float(v) for k, v in data["idf"].items()},
         unknown_idf=float(data["unknown_idf"]),
     )
 
@@ -87,10 +95,7 @@ def load_scorer() -> SentenceScorer:
 def score_sentences(sentences: Sequence[str], scorer: SentenceScorer | None = None) -> FloatArray:
     """Summary-worthiness of each sentence of one article, in article order."""
     model = scorer or load_scorer()
-    features = extract_features(sentences, model.idf, model.unknown_idf)
-    if not sentences:
-        return np.zeros(0)
-    return model.score(features.matrix)
+    return model.score(extract_features(sentences, model.idf, model.unknown_idf))
 
 
 def extract_summary(
@@ -103,38 +108,38 @@ def extract_summary(
 ) -> tuple[Span, ...]:
     """The summary sentences, chosen among `sentences`, in article order."""
     del text  # the spans carry their text; the argument keeps the digest steps uniform
-    candidates = list(sentences[:MAX_CANDIDATES])
+    candidates = [s.text for s in sentences[:MAX_CANDIDATES]]
     if not candidates or max_sentences <= 0:
         return ()
-    scorer = load_scorer()
-    features = extract_features([s.text for s in candidates], scorer.idf, scorer.unknown_idf)
-    order = np.argsort(-scorer.score(features.matrix), kind="stable")
-    chosen = _select(
+    order = np.argsort(-score_sentences(candidates), kind="stable")
+    chosen = select_sentences(
+        candidates,
         [int(i) for i in order],
-        [(features.words[i], len(candidates[i].text)) for i in range(len(candidates))],
-        set(tokenize(headline)),
-        max_sentences,
-        max_chars,
+        headline=headline,
+        max_sentences=max_sentences,
+        max_chars=max_chars,
     )
-    return tuple(candidates[i] for i in sorted(chosen))
+    return tuple(sentences[i] for i in sorted(chosen))
 
 
-def _select(
-    order: list[int],
-    sentences: list[tuple[tuple[str, ...], int]],
-    headline: set[str],
-    max_sentences: int,
-    max_chars: int | None,
+def select_sentences(
+    sentences: Sequence[str],
+    order: Sequence[int],
+    *,
+    headline: str = "",
+    max_sentences: int = 3,
+    max_chars: int | None = None,
 ) -> list[int]:
-    """Best-first choice with trigram blocking, headline repeats skipped, within the budget."""
+    """Best-first choice by `order`: trigram blocking, no headline repeat, within the budget."""
+    headline_words = set(tokenize(headline))
     chosen: list[int] = []
     seen: set[tuple[str, ...]] = set()
     used = 0
     for index in order:
-        words, length = sentences[index]
+        words = tokenize(sentences[index])
         grams = _trigrams(words)
-        cost = length + (1 if chosen else 0)
-        if not words or seen & grams or _repeats_headline(words, headline):
+        cost = len(sentences[index]) + (1 if chosen else 0)
+        if not words or seen & grams or _repeats_headline(words, headline_words):
             continue
         if max_chars is not None and used + cost > max_chars:
             continue
@@ -146,13 +151,13 @@ def _select(
     return chosen
 
 
-def _trigrams(words: tuple[str, ...]) -> set[tuple[str, ...]]:
+def _trigrams(words: list[str]) -> set[tuple[str, ...]]:
     if len(words) < 3:
-        return {words}
+        return {tuple(words)}
     return set(zip(words, words[1:], words[2:], strict=False))
 
 
-def _repeats_headline(words: tuple[str, ...], headline: set[str]) -> bool:
+def _repeats_headline(words: list[str], headline: set[str]) -> bool:
     if not headline:
         return False
     inside = sum(w in headline for w in words)

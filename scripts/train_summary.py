@@ -38,7 +38,7 @@ IDF_WORDS = 4000
 ORACLE_SIZE = 3
 PARAMS: dict[str, object] = {
     "objective": "binary",
-    "learning_rate": 0.05,
+    "learning_rate": 0.1,
     "num_leaves": 15,
     "max_depth": 5,
     "min_data_in_leaf": 50,
@@ -51,7 +51,7 @@ PARAMS: dict[str, object] = {
     "num_threads": 1,
     "verbose": -1,
 }
-ROUNDS = 200
+ROUNDS = 100
 
 _ROUGE_TOKENIZER = tokenizers.DefaultTokenizer(use_stemmer=True)
 
@@ -119,7 +119,7 @@ def build_dataset(
         candidates = sentences[:MAX_CANDIDATES]
         if not candidates:
             continue
-        rows.append(extract_features(candidates, idf, unknown_idf).matrix)
+        rows.append(extract_features(candidates, idf, unknown_idf))
         labels.extend(oracle_labels(candidates, reference))
     return np.vstack(rows), np.asarray(labels, dtype=np.float64)
 
