@@ -36,9 +36,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, Generic, TypeVar
 
 from bot.chats import Platform
 from bot.config import DeliveryConfig
@@ -46,7 +48,7 @@ from bot.errors import DeliveryError, PermanentDeliveryError, RetryableDeliveryE
 from bot.models import Delivery, StoryEntry
 from bot.publisher import Publisher
 from bot.replies import Reply
-from bot.service import NewsService
+from bot.service import NewsService, entries_from_payload, entries_to_payload
 from bot.store import Store
 from bot.views import render_stories
 
@@ -57,6 +59,8 @@ DIGEST_TITLE = "Your daily digest"
 RETRY_BUILD = timedelta(minutes=1)
 
 TickClock = Callable[[], datetime]
+T = TypeVar("T")
+R = TypeVar("R")
 
 
 class ClaimLostError(DeliveryError):
@@ -75,69 +79,98 @@ class SendReport:
     lost: int = 0
 
 
-class SendingMarks:
-    """Commits claimed deliveries as `sending` in batches, right before their requests."""
+class GroupCommit(Generic[T, R]):
+    """Writes items in batches: the first caller starts a write, and the callers arriving while
+    it runs share the next one. Each caller gets its item's result, or the write's exception."""
 
-    def __init__(self, store: Store, clock: TickClock, lease_seconds: float) -> None:
-        self._store = store
-        self._clock = clock
-        self._lease_seconds = lease_seconds
-        self._queue: list[tuple[Delivery, asyncio.Future[bool]]] = []
+    def __init__(self, write: Callable[[list[T]], Awaitable[list[R]]]) -> None:
+        self._write_batch = write
+        self._queue: list[tuple[T, asyncio.Future[R]]] = []
         self._writer: asyncio.Task[None] | None = None
 
-    def now(self) -> datetime:
-        """The tick's clock."""
-        return self._clock()
+    async def submit(self, item: T) -> R:
+        """Write `item` with the next batch; return its result."""
+        done: asyncio.Future[R] = asyncio.get_running_loop().create_future()
+        self._queue.append((item, done))
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write())
+        return await done
 
     async def close(self) -> None:
-        """Stop writing (a cancelled tick): rows not marked yet stay claimed, to be taken back."""
+        """Stop writing (a cancelled tick): items not written yet are dropped."""
         if self._writer is not None and not self._writer.done():
             self._writer.cancel()
             await asyncio.wait([self._writer])
-
-    async def mark(self, delivery: Delivery) -> bool:
-        """Mark `delivery` sending with the next batch; False if its claim was taken back."""
-        held: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
-        self._queue.append((delivery, held))
-        if self._writer is None or self._writer.done():
-            self._writer = asyncio.create_task(self._write())
-        return await held
 
     async def _write(self) -> None:
         while self._queue:
             batch, self._queue = self._queue, []
             try:
-                claims = [delivery for delivery, _ in batch]
-                marked = await self._store.start_sending(
-                    claims, self._clock(), self._lease_seconds
-                )
-            except Exception as exc:  # each waiting send gets the error and sends nothing
-                for _, held in batch:
-                    if not held.done():
-                        held.set_exception(exc)
+                results = await self._write_batch([item for item, _ in batch])
+            except Exception as exc:  # every waiting caller gets the error
+                for _, done in batch:
+                    if not done.done():
+                        done.set_exception(exc)
                 continue
-            for delivery, held in batch:
-                if not held.done():
-                    held.set_result(delivery.id in marked)
+            for (_, done), result in zip(batch, results, strict=True):
+                if not done.done():
+                    done.set_result(result)
+
+
+class SendingMarks:
+    """Commits claimed deliveries as `sending` right before their requests, and sent ones as
+    `sent`, each in batches (GroupCommit)."""
+
+    def __init__(self, store: Store, clock: TickClock, lease_seconds: float) -> None:
+        self._store = store
+        self._clock = clock
+        self._lease_seconds = lease_seconds
+        self._marks = GroupCommit(self._mark_batch)
+        self._finishes = GroupCommit(self._finish_batch)
+
+    def now(self) -> datetime:
+        """The tick's clock."""
+        return self._clock()
+
+    async def mark(self, delivery: Delivery) -> bool:
+        """Mark `delivery` sending; False if its claim was taken back by another sender."""
+        return await self._marks.submit(delivery)
+
+    async def finish(self, delivery: Delivery, message_id: str) -> None:
+        """Record the platform's message id: sent."""
+        await self._finishes.submit((delivery.id, message_id))
+
+    async def close(self) -> None:
+        """Stop writing (a cancelled tick): rows not marked yet stay claimed, to be taken back."""
+        await self._marks.close()
+        await self._finishes.close()
+
+    async def _mark_batch(self, claims: list[Delivery]) -> list[bool]:
+        marked = await self._store.start_sending(claims, self._clock(), self._lease_seconds)
+        return [claim.id in marked for claim in claims]
+
+    async def _finish_batch(self, sent: list[tuple[int, str]]) -> list[None]:
+        await self._store.finish_deliveries(dict(sent), now=self._clock())
+        return [None] * len(sent)
 
 
 class _SendStart:
     """The `before_send` callback of one delivery: marks it sending once, at the first request."""
 
     def __init__(self, marks: SendingMarks, delivery: Delivery) -> None:
-        self._marks = marks
+        self.marks = marks
         self._delivery = delivery
         self.started = False
 
     def now(self) -> datetime:
         """The tick's clock."""
-        return self._marks.now()
+        return self.marks.now()
 
     async def __call__(self) -> None:
         if self.started:
             return
         try:
-            held = await self._marks.mark(self._delivery)
+            held = await self.marks.mark(self._delivery)
         except Exception as exc:
             raise ClaimLostError(f"could not mark delivery {self._delivery.id}: {exc!r}") from exc
         if not held:
@@ -172,23 +205,55 @@ class DeliveryWorker:
                 while claimed := await self._store.claim_deliveries(
                     clock(), CLAIM_BATCH, lease, platform
                 ):
-                    await asyncio.gather(*(self._send(d, marks, report) for d in claimed))
+                    replies = await self._build_digests(claimed)
+                    await asyncio.gather(*(self._send(d, replies, marks, report) for d in claimed))
                     if len(claimed) < CLAIM_BATCH:
                         break
         finally:
             await marks.close()
         return report
 
-    async def _send(self, delivery: Delivery, marks: SendingMarks, report: SendReport) -> None:
-        async with self._sends:
+    async def _build_digests(self, claimed: Sequence[Delivery]) -> dict[int, Reply | None]:
+        """Each delivery's digest (None: nothing new), built once per distinct chat settings and
+        stored in the rows; deliveries whose digest could not be built are left out."""
+        replies = {
+            d.id: render_digest(entries_from_payload(d.payload))
+            for d in claimed
+            if d.payload is not None
+        }
+        fresh = [d for d in claimed if d.payload is None]
+        keys = await self._store.digest_keys([d.id for d in fresh]) if fresh else {}
+        groups: dict[object, list[Delivery]] = defaultdict(list)
+        for delivery in fresh:
+            groups[keys.get(delivery.id, delivery.id)].append(delivery)
+        built_at = self._service.clock()
+        payloads: dict[int, dict[str, Any]] = {}
+        for members in groups.values():
             try:
-                reply = render_digest(await self._service.delivery_digest(delivery))
-            except Exception as exc:  # nothing was sent yet: safe to try again later
-                log.exception("delivery %d: building the digest failed", delivery.id)
-                not_before = marks.now() + RETRY_BUILD
-                await self._store.retry_delivery(delivery.id, not_before, error=repr(exc))
-                report.retried += 1
-                return
+                payload = entries_to_payload(await self._service.digest_for(members[0].chat))
+            except Exception:  # nothing was sent: these deliveries are tried again later
+                log.exception("building the digest of %d deliveries failed", len(members))
+                continue
+            payloads.update((d.id, payload) for d in members)
+        stored = await self._store.set_delivery_payloads(payloads, digest_until=built_at)
+        shared: list[tuple[Mapping[str, Any], Reply | None]] = []
+        for delivery_id, digest in stored.items():
+            replies[delivery_id] = _shared_reply(shared, digest)
+        return replies
+
+    async def _send(
+        self,
+        delivery: Delivery,
+        replies: Mapping[int, Reply | None],
+        marks: SendingMarks,
+        report: SendReport,
+    ) -> None:
+        if delivery.id not in replies:
+            await self._store.retry_delivery(delivery.id, marks.now() + RETRY_BUILD)
+            report.retried += 1
+            return
+        reply = replies[delivery.id]
+        async with self._sends:
             if reply is None:
                 await self._store.finish_delivery(delivery.id, "", now=marks.now())
                 report.empty += 1
@@ -215,7 +280,7 @@ class DeliveryWorker:
         except Exception as exc:
             await self._settle_unexpected(delivery, exc, start, report)
         else:
-            await self._store.finish_delivery(delivery.id, message_id, now=start.now())
+            await start.marks.finish(delivery, message_id)
             report.sent += 1
 
     async def _settle_unexpected(
@@ -235,6 +300,18 @@ def tick_clock(now: datetime) -> TickClock:
     """A clock that starts at the tick's `now` and runs with the monotonic clock."""
     started = time.monotonic()
     return lambda: now + timedelta(seconds=time.monotonic() - started)
+
+
+def _shared_reply(
+    shared: list[tuple[Mapping[str, Any], Reply | None]], payload: Mapping[str, Any]
+) -> Reply | None:
+    """One Reply object per distinct digest, so the publisher renders each digest once."""
+    for known, reply in shared:
+        if known == payload:
+            return reply
+    reply = render_digest(entries_from_payload(payload))
+    shared.append((payload, reply))
+    return reply
 
 
 def render_digest(stories: Sequence[StoryEntry]) -> Reply | None:

@@ -19,6 +19,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -154,6 +155,74 @@ class DeliveryLedger(StoreBase):
                 select(deliveries.c.payload).where(deliveries.c.id == delivery_id)
             )
         return dict(stored or payload)
+
+    async def digest_keys(self, delivery_ids: Sequence[int]) -> dict[int, tuple[str, Any]]:
+        """What each delivery's digest depends on: its chat's filters and last digest time."""
+        query = (
+            select(deliveries.c.id, chats.c.filters, chats.c.last_digest_at)
+            .join(subscriptions, subscriptions.c.id == deliveries.c.subscription_id)
+            .join(chats, chats.c.id == subscriptions.c.chat_row_id)
+            .where(deliveries.c.id.in_(list(delivery_ids)))
+        )
+        async with self.reading() as conn:
+            rows = await conn.execute(query)
+            return {
+                row.id: (json.dumps(row.filters, sort_keys=True), row.last_digest_at)
+                for row in rows
+            }
+
+    async def set_delivery_payloads(
+        self, payloads: Mapping[int, Mapping[str, Any]], *, digest_until: datetime
+    ) -> dict[int, Mapping[str, Any]]:
+        """`set_delivery_payload` for many deliveries in one transaction; return what is stored."""
+        if not payloads:
+            return {}
+        rows = [{"did": i, "new_payload": dict(p)} for i, p in payloads.items()]
+        async with self.writing() as conn:
+            await conn.execute(
+                update(deliveries)
+                .where(deliveries.c.id == bindparam("did"), deliveries.c.payload.is_(None))
+                .values(payload=bindparam("new_payload"), digest_until=digest_until),
+                rows,
+            )
+            stored = await conn.execute(
+                select(deliveries.c.id, deliveries.c.payload).where(
+                    deliveries.c.id.in_(list(payloads))
+                )
+            )
+            return {row.id: row.payload for row in stored}
+
+    async def finish_deliveries(self, sent: Mapping[int, str], *, now: datetime) -> None:
+        """`finish_delivery` for many deliveries (id -> message id) in one transaction."""
+        if not sent:
+            return
+        rows = [{"did": i, "message_id": m} for i, m in sent.items()]
+        async with self.writing() as conn:
+            await conn.execute(
+                update(deliveries)
+                .where(deliveries.c.id == bindparam("did"))
+                .values(
+                    status=DeliveryStatus.SENT,
+                    platform_message_id=bindparam("message_id"),
+                    lease_until=None,
+                    error=None,
+                    updated_at=now,
+                ),
+                rows,
+            )
+            windows = await conn.execute(
+                select(subscriptions.c.chat_row_id, deliveries.c.digest_until)
+                .join(subscriptions, subscriptions.c.id == deliveries.c.subscription_id)
+                .where(deliveries.c.id.in_(list(sent)), deliveries.c.digest_until.is_not(None))
+            )
+            moves = [{"cid": row[0], "until": row[1]} for row in windows]
+            if moves:
+                await conn.execute(
+                    update(chats)
+                    .where(chats.c.id == bindparam("cid"))
+                    .values(last_digest_at=bindparam("until")),
+                    moves,
+                )
 
     async def finish_delivery(
         self, delivery_id: int, message_id: str, *, now: datetime | None = None
