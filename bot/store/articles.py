@@ -12,7 +12,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, insert, or_, select, text
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    bindparam,
+    func,
+    insert,
+    literal_column,
+    or_,
+    select,
+    text,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.models import Article, NewArticle, QuoteRow
@@ -111,10 +121,12 @@ class ArticleQueries(StoreBase):
     async def _insert_articles(
         self, conn: AsyncConnection, items: Sequence[NewArticle]
     ) -> dict[str, int]:
-        rows = [_article_row(item) for item in items]
-        statement = self.insert_ignoring_conflicts(articles).returning(
-            articles.c.id, articles.c.canonical_url
-        )
+        """Insert, skipping conflicts; on PostgreSQL the tsvector is computed in the INSERT."""
+        statement = self.insert_ignoring_conflicts(articles)
+        if self.is_postgresql:
+            statement = statement.values(search_vector=_postgres_search_vector())
+        statement = statement.returning(articles.c.id, articles.c.canonical_url)
+        rows = [_article_row(item, with_search=self.is_postgresql) for item in items]
         ids: dict[str, int] = {}
         for batch in chunks(rows, 200):
             result = await conn.execute(statement, list(batch))
@@ -124,22 +136,13 @@ class ArticleQueries(StoreBase):
     async def _index_for_search(
         self, conn: AsyncConnection, items: Sequence[NewArticle], ids: dict[str, int]
     ) -> None:
-        if not items:
+        if not items or self.is_postgresql:
             return
-        rows = [_search_row(item, ids[item.canonical_url]) for item in items]
-        if self.is_postgresql:
-            statement = text(
-                "UPDATE articles SET search_vector = "
-                "setweight(to_tsvector('english', :headline), 'A') || "
-                "setweight(to_tsvector('simple', :speakers), 'B') || "
-                "setweight(to_tsvector('english', :quotes), 'C') || "
-                "to_tsvector('english', :body) WHERE id = :id"
-            )
-        else:
-            statement = text(
-                f"INSERT INTO {SEARCH_TABLE} (rowid, headline, body, quotes, speakers) "
-                "VALUES (:id, :headline, :body, :quotes, :speakers)"
-            )
+        rows = [{"id": ids[item.canonical_url], **_search_text(item)} for item in items]
+        statement = text(
+            f"INSERT INTO {SEARCH_TABLE} (rowid, headline, body, quotes, speakers) "
+            "VALUES (:id, :search_headline, :search_body, :search_quotes, :search_speakers)"
+        )
         await conn.execute(statement, rows)
 
     async def load_articles(self, ids: Sequence[int]) -> list[Article]:
@@ -285,8 +288,8 @@ async def _articles_by_id(conn: AsyncConnection, ids: Sequence[int]) -> list[Art
     return [by_id[i] for i in ids if i in by_id]
 
 
-def _article_row(item: NewArticle) -> dict[str, Any]:
-    return {
+def _article_row(item: NewArticle, *, with_search: bool) -> dict[str, Any]:
+    row = {
         "source_id": item.source_id,
         "url": item.url,
         "canonical_url": item.canonical_url,
@@ -300,16 +303,35 @@ def _article_row(item: NewArticle) -> dict[str, Any]:
         "content_hash": item.content_hash,
         "signature": item.signature,
     }
+    if with_search:
+        row.update(_search_text(item))
+    return row
 
 
-def _search_row(item: NewArticle, article_id: int) -> dict[str, Any]:
+def _search_text(item: NewArticle) -> dict[str, str]:
     return {
-        "id": article_id,
-        "headline": item.headline,
-        "body": f"{item.standfirst}\n{item.text}",
-        "quotes": "\n".join(q.text for q in item.quotes),
-        "speakers": "\n".join(sorted({q.speaker for q in item.quotes if q.speaker})),
+        "search_headline": item.headline,
+        "search_body": f"{item.standfirst}\n{item.text}",
+        "search_quotes": "\n".join(q.text for q in item.quotes),
+        "search_speakers": "\n".join(sorted({q.speaker for q in item.quotes if q.speaker})),
     }
+
+
+def _postgres_search_vector() -> Any:
+    """Headline (weight A), speakers (B), quotes (C) and body, from the row's bound texts."""
+
+    def vector(config: str, name: str) -> Any:
+        return func.to_tsvector(literal_column(f"'{config}'::regconfig"), bindparam(name))
+
+    def weight(letter: str) -> Any:
+        return literal_column(f"'{letter}'::\"char\"")
+
+    return (
+        func.setweight(vector("english", "search_headline"), weight("A"))
+        .op("||")(func.setweight(vector("simple", "search_speakers"), weight("B")))
+        .op("||")(func.setweight(vector("english", "search_quotes"), weight("C")))
+        .op("||")(vector("english", "search_body"))
+    )
 
 
 async def _insert_quotes(
