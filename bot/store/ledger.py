@@ -12,6 +12,8 @@
 - `start_sending` moves claimed rows to `sending`, committed, immediately before their platform
   request. The claim's `attempts` is its fencing token: a row whose lease ran out and was claimed
   again by another sender is not marked for the first one, which must then not send it.
+- A row keeps its digest (`payload`) only until it is sent: a retry needs it, a sent row does
+  not, and a day of digests would otherwise be most of the ledger's size.
 - `expire_leases`: a `claimed` row whose lease ran out was never sent and is pending again; a
   `sending` row whose lease ran out becomes `unknown`: the message may have arrived, and resending
   could double it.
@@ -24,7 +26,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, delete, select, tuple_, update
+from sqlalchemy import bindparam, delete, null, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.chats import ChatRef, Platform
@@ -206,6 +208,7 @@ class DeliveryLedger(StoreBase):
                     platform_message_id=bindparam("message_id"),
                     lease_until=None,
                     error=None,
+                    payload=null(),
                     updated_at=now,
                 ),
                 rows,
@@ -238,6 +241,7 @@ class DeliveryLedger(StoreBase):
                         platform_message_id=message_id,
                         lease_until=None,
                         error=None,
+                        payload=null(),
                         updated_at=now or deliveries.c.updated_at,
                     )
                     .returning(deliveries.c.subscription_id, deliveries.c.digest_until)

@@ -1,0 +1,206 @@
+"""Scheduled delivery at scale: N subscribers due in the same minute, sent by real bot processes.
+
+Two runs against the Bot API stand-in without flood limits (its own process):
+- SQLite: one `newsdigest run --role worker` process;
+- PostgreSQL: four worker processes (`[delivery] senders = 4`) on a fresh database.
+Each run reports: the time to plan N deliveries (the planner's own code, in this process; target
+under 5 s for 100,000), deliveries/s from the first sent to the last (target at least 1,000/s in
+total, so the platform's limits are the bottleneck), the peak resident memory of each bot process
+(Linux VmHWM), the CPU the stand-in used (it shares the machine), the ledger's rows per day (one
+per subscriber) and their size, and the time to prune a day of them.
+
+The rate is read from the ledger every half second (the stand-in's log of N full digests would be
+hundreds of megabytes), so short runs are imprecise: use N of 10,000 or more for figures.
+
+    .venv/bin/python benchmarks/delivery.py                       # 100,000 subscribers
+    .venv/bin/python benchmarks/delivery.py --subscribers 5000 --skip-sqlite
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import psutil
+from sqlalchemy import func, select, text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+# The stand-in and the bulk helpers live in tests/, which is not installed.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bot.models import DeliveryStatus
+from bot.store import Store, schema
+from tests.stores import POSTGRES_URL
+from tests.test_delivery_processes import (
+    ROOT,
+    StandIn,
+    prepared_store,
+    start_bot,
+    stop,
+    write_config,
+)
+
+UNLIMITED = 1_000_000.0  # [telegram] max_per_second: the stand-in has no flood limits
+
+
+@dataclass(slots=True)
+class Result:
+    """One run's figures."""
+
+    name: str
+    subscribers: int
+    planning: float
+    rate: float
+    peak_mib: list[float]
+    standin_cpu: float
+    row_bytes: float
+    prune: float
+
+
+@asynccontextmanager
+async def standin_process() -> AsyncIterator[tuple[StandIn, psutil.Process]]:
+    """The stand-in in its own process, without flood limits."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "tests.telegram_standin", stdout=asyncio.subprocess.PIPE, cwd=ROOT
+    )
+    try:
+        assert process.stdout is not None
+        line = await asyncio.wait_for(process.stdout.readline(), timeout=30)
+        yield StandIn(line.decode().strip()), psutil.Process(process.pid)
+    finally:
+        process.terminate()
+        await process.communicate()
+
+
+@asynccontextmanager
+async def postgres_database() -> AsyncIterator[str]:
+    """A fresh PostgreSQL database, dropped afterwards."""
+    name = f"nd_bench_{uuid.uuid4().hex[:8]}"
+    admin = create_async_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    async with admin.connect() as conn:
+        await conn.execute(text(f"CREATE DATABASE {name}"))
+    try:
+        yield POSTGRES_URL.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        async with admin.connect() as conn:
+            await conn.execute(text(f"DROP DATABASE {name} WITH (FORCE)"))
+        await admin.dispose()
+
+
+async def run(name: str, url: str, workers: int, subscribers: int, workdir: Path) -> Result:
+    """Prepare, plan, send with `workers` processes, measure, prune."""
+    async with (
+        standin_process() as (standin, standin_ps),
+        prepared_store(url, subscribers) as store,
+    ):
+        started = time.perf_counter()
+        planned = await store.plan_deliveries(datetime.now(UTC))
+        planning = time.perf_counter() - started
+        assert planned == subscribers, planned
+        config = write_config(
+            workdir, url, standin, max_per_second=UNLIMITED, senders=workers, lease_seconds=120
+        )
+        cpu_before = sum(standin_ps.cpu_times()[:2])
+        logs = [workdir / f"{name}-worker{i}.log" for i in range(workers)]
+        bots = [await start_bot(config, log, role="worker") for log in logs]
+        try:
+            rate = await measure_rate(store, subscribers)
+            peaks = [peak_mib(bot.pid) for bot in bots]
+        finally:
+            for bot, log in zip(bots, logs, strict=True):
+                await stop(bot, log)
+        standin_cpu = sum(standin_ps.cpu_times()[:2]) - cpu_before
+        row_bytes = await ledger_bytes(store, url) / subscribers
+        started = time.perf_counter()
+        pruned = await store.prune_deliveries(datetime.now(UTC) + timedelta(seconds=1))
+        prune = time.perf_counter() - started
+        assert pruned == subscribers, pruned
+    return Result(name, subscribers, planning, rate, peaks, standin_cpu, row_bytes, prune)
+
+
+async def measure_rate(store: Store, subscribers: int) -> float:
+    """Deliveries/s from the first sent to the last, read from the ledger."""
+    first = None
+    sent_query = select(func.count()).where(schema.deliveries.c.status == DeliveryStatus.SENT)
+    while True:
+        async with store.reading() as conn:
+            sent = int(await conn.scalar(sent_query) or 0)
+        now = time.perf_counter()
+        if sent and first is None:
+            first = (now, sent)
+        if sent >= subscribers:
+            break
+        await asyncio.sleep(0.5)
+    assert first is not None
+    elapsed = now - first[0]
+    return (sent - first[1]) / elapsed if elapsed else float("inf")
+
+
+def peak_mib(pid: int | None) -> float:
+    """The process's peak resident memory (Linux: VmHWM), in MiB."""
+    status = Path(f"/proc/{pid}/status").read_text(encoding="utf-8")
+    line = next(line for line in status.splitlines() if line.startswith("VmHWM:"))
+    return int(line.split()[1]) / 1024
+
+
+async def ledger_bytes(store: Store, url: str) -> float:
+    """The deliveries table's size with its indexes."""
+    async with store.reading() as conn:
+        if url.startswith("postgresql"):
+            size = await conn.scalar(text("SELECT pg_total_relation_size('deliveries')"))
+        else:
+            query = "SELECT SUM(pgsize) FROM dbstat WHERE name LIKE '%deliveries%'"
+            try:
+                size = await conn.scalar(text(query))
+            except Exception:  # SQLite built without the dbstat table: no figure
+                return float("nan")
+    return float(size or 0)
+
+
+def report(results: list[Result]) -> None:
+    """Print the figures as a table."""
+    print(
+        f"{'run':<22} {'subscribers':>11} {'plan s':>7} {'sent/s':>8} {'peak MiB':>16}"
+        f" {'stand-in cpu s':>14} {'bytes/row':>9} {'prune s':>7}"
+    )
+    for r in results:
+        peaks = "/".join(f"{p:.0f}" for p in r.peak_mib)
+        print(
+            f"{r.name:<22} {r.subscribers:>11,} {r.planning:>7.2f} {r.rate:>8.0f} {peaks:>16}"
+            f" {r.standin_cpu:>14.1f} {r.row_bytes:>9.0f} {r.prune:>7.2f}"
+        )
+    print("ledger rows per day = subscribers (one row per subscription and local date)")
+
+
+async def main(subscribers: int, *, sqlite: bool, postgres: bool) -> None:
+    """Run the chosen set-ups and print their figures."""
+    results = []
+    with tempfile.TemporaryDirectory() as tmp:
+        workdir = Path(tmp)
+        if sqlite:
+            url = f"sqlite+aiosqlite:///{workdir / 'bench.db'}"
+            results.append(await run("sqlite, 1 process", url, 1, subscribers, workdir))
+        if postgres:
+            async with postgres_database() as url:
+                results.append(await run("postgresql, 4 processes", url, 4, subscribers, workdir))
+    report(results)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--subscribers", type=int, default=100_000)
+    parser.add_argument("--skip-sqlite", action="store_true")
+    parser.add_argument("--skip-postgres", action="store_true")
+    args = parser.parse_args()
+    asyncio.run(
+        main(args.subscribers, sqlite=not args.skip_sqlite, postgres=not args.skip_postgres)
+    )
