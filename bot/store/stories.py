@@ -29,18 +29,15 @@ class StoryQueries(StoreBase):
         self, since: datetime | None, *, limit: int, source_ids: Sequence[int] = ()
     ) -> list[tuple[int, int, int]]:
         """(story id, lead article id, source count) of stories seen since `since`, by rank."""
-        lead = select(
-            articles.c.story_id.label("story_id"), func.min(articles.c.id).label("article_id")
-        ).group_by(articles.c.story_id)
-        if source_ids:
-            lead = lead.where(articles.c.source_id.in_(list(source_ids)))
-        leads = lead.subquery()
         query = (
-            select(stories.c.id, leads.c.article_id, stories.c.source_count)
-            .join(leads, leads.c.story_id == stories.c.id)
+            select(stories.c.id, func.min(articles.c.id), stories.c.source_count)
+            .join(articles, articles.c.story_id == stories.c.id)
+            .group_by(stories.c.id, stories.c.source_count, stories.c.last_seen)
             .order_by(stories.c.source_count.desc(), stories.c.last_seen.desc(), stories.c.id)
             .limit(limit)
         )
+        if source_ids:
+            query = query.where(articles.c.source_id.in_(list(source_ids)))
         if since is not None:
             query = query.where(stories.c.last_seen > since)
         async with self.reading() as conn:
