@@ -3,8 +3,8 @@
 The scorer is a gradient-boosted ensemble (trained with LightGBM by `scripts/train_summary.py` on
 greedy ROUGE-oracle labels from CNN/DailyMail) over the cheap features of `digests.features`. It
 ships as plain arrays in `digests/data/summary_model.json`, with the IDF table it was trained with,
-and is evaluated here with numpy, all sentences and trees at once: no LightGBM at run time, and no
-per-call library overhead (calling LightGBM's predictor costs more than the whole feature step).
+and is evaluated here with numpy, all sentences and trees at once: no LightGBM at run time (it is
+a training extra only), and no predictor object with its own per-call set-up.
 
 Selection walks the sentences from best score down and skips any sentence that shares a word
 trigram with one already chosen (trigram blocking: DailyMail captions repeat body sentences), that
@@ -41,7 +41,7 @@ class SentenceScorer:
     """A tree ensemble as flat node arrays, plus the IDF table its features were trained with.
 
     Tree t's nodes sit at `roots[t]` onwards, breadth-first, so a node's right child directly
-    follows its left child; a leaf is its own left child with an infinite threshold.
+    follows its left child; a leaf is its own left child, with a threshold no feature exceeds.
     """
 
     roots: IntArray
