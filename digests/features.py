@@ -71,6 +71,7 @@ _LONG_WORDS = 10
 _CAPTION_CUES = ("pictured", "photo", "image", "video", "scroll down", "click here")
 _LEAD_SIZE = 3
 _CONTENT_IDF = 2.0
+_ONE_THREAD_PRODUCT = 200_000
 # A "sentence" longer than this (an unpunctuated dump) is read only this far: it bounds the cost.
 _SENTENCE_CHARS = 2000
 
@@ -195,24 +196,15 @@ def _similarity_columns(unit: FloatArray, n: int) -> list[FloatArray]:
 def _gram(unit: FloatArray) -> FloatArray:
     """Cosines of every pair of sentences (each sentence's own: 1, or 0 when it has no words).
 
-    Summed word by word over the sentence pairs that share the word, with `np.bincount`, not
-    with a matrix product: numpy hands `@` to OpenBLAS, which starts threads for anything above
-    ~250k multiply-adds, and on a busy machine waking them costs 20-40 times the arithmetic.
+    The product runs over shared words only (a word in one sentence adds only to its own
+    cosine), in row blocks small enough that OpenBLAS keeps each on one thread: it starts
+    threads above ~262k multiply-adds, and on a busy machine waking them costs 20-40 times the
+    arithmetic of matrices this size.
     """
     n = unit.shape[0]
-    words = unit.T[np.count_nonzero(unit, axis=0) > 1]
-    word_of, sentence_of = np.nonzero(words)
-    weight = words[word_of, sentence_of]
-    sizes = np.bincount(word_of)
-    starts = np.cumsum(sizes) - sizes
-    fan = sizes[word_of]
-    first = np.repeat(np.arange(len(word_of)), fan)
-    block = np.repeat(np.cumsum(fan) - fan, fan)
-    second = np.repeat(starts[word_of], fan) + np.arange(len(first)) - block
-    pairs = sentence_of[first] * n + sentence_of[second]
-    products = weight[first] * weight[second]
-    gram = np.bincount(pairs, weights=products, minlength=n * n).astype(np.float64, copy=False)
-    gram = gram.reshape(n, n)
+    part = unit[:, np.count_nonzero(unit, axis=0) > 1]
+    step = max(1, _ONE_THREAD_PRODUCT // max(n * part.shape[1], 1))
+    gram = np.concatenate([part[i : i + step] @ part.T for i in range(0, n, step)])
     np.fill_diagonal(gram, (unit > 0.0).any(axis=1).astype(np.float64))
     return gram
 
