@@ -16,9 +16,10 @@ import argparse
 import itertools
 import json
 import sys
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any, NamedTuple
 
 import lightgbm as lgb
 import numpy as np
@@ -88,17 +89,17 @@ def oracle_labels(sentences: Sequence[str], reference: str, size: int = ORACLE_S
 
 
 def _oracle_gain(
-    tokens: Sequence[list[str]], picked: list[int], ref: tuple[Counter[object], Counter[object]]
+    tokens: Sequence[list[str]], picked: list[int], ref: tuple[Counter[Any], Counter[Any]]
 ) -> float:
     words = [w for i in sorted(picked) for w in tokens[i]]
-    unigrams: Counter[object] = Counter(words)
-    bigrams: Counter[object] = Counter()
+    unigrams: Counter[Any] = Counter(words)
+    bigrams: Counter[Any] = Counter()
     for i in picked:
         bigrams.update(zip(tokens[i], tokens[i][1:], strict=False))
     return _f1(unigrams, ref[0]) + _f1(bigrams, ref[1])
 
 
-def _f1(candidate: Counter[object], reference: Counter[object]) -> float:
+def _f1(candidate: Counter[Any], reference: Counter[Any]) -> float:
     overlap = sum((candidate & reference).values())
     if not overlap:
         return 0.0
@@ -124,49 +125,48 @@ def build_dataset(
     return np.vstack(rows), np.asarray(labels, dtype=np.float64)
 
 
+class Node(NamedTuple):
+    """One exported tree node; a leaf is its own left child, with a threshold nothing exceeds."""
+
+    feature: int
+    threshold: float
+    left: int
+    value: float
+    depth: int
+
+
+_LEAF_THRESHOLD = 1.0e300
+
+
 def export_trees(booster: lgb.Booster) -> dict[str, object]:
-    """The booster's trees as padded node arrays; a leaf points to itself and is never left."""
+    """The booster's trees as padded breadth-first node arrays (a right child follows its left)."""
     trees = [_flatten(t["tree_structure"]) for t in booster.dump_model()["tree_info"]]
     width = max(len(t) for t in trees)
-    depth = max(max(node[5] for node in t) for t in trees)
-    columns: dict[str, list[list[float]]] = {
-        "feature": [],
-        "threshold": [],
-        "left": [],
-        "right": [],
-        "value": [],
+    padded = [t + [Node(0, _LEAF_THRESHOLD, 0, 0.0, 0)] * (width - len(t)) for t in trees]
+    return {
+        "feature": [[node.feature for node in tree] for tree in padded],
+        "threshold": [[node.threshold for node in tree] for tree in padded],
+        "left": [[node.left for node in tree] for tree in padded],
+        "value": [[round(node.value, 6) for node in tree] for tree in padded],
+        "depth": max(node.depth for tree in trees for node in tree),
     }
-    for tree in trees:
-        padded = tree + [(0, 0.0, 0, 0, 0.0, 0)] * (width - len(tree))
-        for key, position in (("feature", 0), ("threshold", 1), ("left", 2), ("right", 3)):
-            columns[key].append([node[position] for node in padded])
-        columns["value"].append([round(node[4], 6) for node in padded])
-    return {**columns, "depth": depth}
 
 
-def _flatten(root: dict[str, object]) -> list[tuple[int, float, int, int, float, int]]:
-    """Nodes in breadth-first order: (feature, threshold, left, right, leaf value, depth)."""
-    nodes: list[tuple[int, float, int, int, float, int]] = []
-    queue: list[tuple[dict[str, object], int]] = [(root, 0)]
+def _flatten(root: dict[str, Any]) -> list[Node]:
+    """A LightGBM tree dump's nodes, breadth-first, children numbered as they will be placed."""
+    nodes: list[Node] = []
+    queue: deque[tuple[dict[str, Any], int]] = deque([(root, 0)])
     while queue:
-        node, depth = queue.pop(0)
+        node, depth = queue.popleft()
         index = len(nodes)
         if "leaf_value" in node:
-            nodes.append((0, 1.0e300, index, index, float(node["leaf_value"]), depth))
+            nodes.append(Node(0, _LEAF_THRESHOLD, index, float(node["leaf_value"]), depth))
             continue
-        first = index + len(queue) + 1
-        assert node["decision_type"] == "<=", node
-        nodes.append(
-            (
-                int(node["split_feature"]),
-                float(node["threshold"]),
-                first,
-                first + 1,
-                0.0,
-                depth + 1,
-            )
-        )  # type: ignore[arg-type]
-        queue.extend([(node["left_child"], depth + 1), (node["right_child"], depth + 1)])  # type: ignore[list-item]
+        if node["decision_type"] != "<=":
+            raise ValueError(f"unsupported split {node['decision_type']!r}")
+        left = index + len(queue) + 1
+        nodes.append(Node(int(node["split_feature"]), float(node["threshold"]), left, 0.0, depth))
+        queue.extend([(node["left_child"], depth + 1), (node["right_child"], depth + 1)])
     return nodes
 
 

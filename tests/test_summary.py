@@ -152,7 +152,6 @@ def test_scorer_walks_trees_as_exported() -> None:
                 "feature": [[1, 0, 0], [0, 0, 0]],
                 "threshold": [[0.5, 1e300, 1e300], [1e300, 0.0, 0.0]],
                 "left": [[1, 1, 2], [0, 0, 0]],
-                "right": [[2, 1, 2], [0, 0, 0]],
                 "value": [[0.0, 1.0, -2.0], [0.25, 0.0, 0.0]],
                 "depth": 1,
             },
