@@ -69,6 +69,7 @@ _SHORT_WORDS = 5
 _LABEL_CHARS = 60
 _LONG_WORDS = 10
 _CAPTION_CUES = ("pictured", "photo", "image", "video", "scroll down", "click here")
+_QUOTE_MARKS = ('"', "“", "”")
 _LEAD_SIZE = 3
 _CONTENT_IDF = 2.0
 _ONE_THREAD_PRODUCT = 200_000
@@ -104,7 +105,8 @@ def extract_features(
         *_surface_columns(lowered, terms),
     ]
     columns.extend(_article_relative_columns(columns))
-    columns.extend(_context_columns(lowered, dict(zip(FEATURE_NAMES, columns, strict=False))))
+    named = dict(zip(FEATURE_NAMES, columns, strict=False))
+    columns.extend(_context_columns(lowered, joined, named))
     return np.column_stack(columns)
 
 
@@ -218,31 +220,47 @@ def _weight_columns(terms: _Terms) -> list[FloatArray]:
 
 def _surface_columns(lowered: Sequence[str], terms: _Terms) -> list[FloatArray]:
     # "bone dry: a farmer surveys his land" - DailyMail captions open with a label and a colon.
-    colon_early = (s.find(":", 0, _LABEL_CHARS) > 0 for s in lowered)
+    label = itertools.repeat(_LABEL_CHARS)
+    colon = map(str.find, lowered, itertools.repeat(":"), itertools.repeat(0), label)
     return [
-        np.fromiter(colon_early, dtype=np.float64, count=len(lowered)),
+        (np.fromiter(colon, dtype=np.float64, count=len(lowered)) > 0).astype(np.float64),
         terms.sentence_digits / np.maximum(terms.sentence_lengths, 1.0),
     ]
 
 
-def _context_columns(lowered: Sequence[str], named: Mapping[str, FloatArray]) -> list[FloatArray]:
-    quoted = ('"' in s or "“" in s or "”" in s for s in lowered)
+def _context_columns(
+    lowered: Sequence[str], joined: str, named: Mapping[str, FloatArray]
+) -> list[FloatArray]:
+    ends = np.cumsum([len(s) + 1 for s in lowered])
     colon = named["has_colon_early"]
     lengths = named["word_count"]
     long = lengths >= _LONG_WORDS
     long_position: FloatArray = np.cumsum(long) - long
-    caption = (any(cue in s for cue in _CAPTION_CUES) for s in lowered)
-    ends = (s.rstrip("\"”’' )").endswith((".", "!", "?")) for s in lowered)
+    stripped = map(str.rstrip, lowered, itertools.repeat("\"”’' )"))
+    closed = map(str.endswith, stripped, itertools.repeat((".", "!", "?")))
     return [
-        np.fromiter(quoted, dtype=np.float64, count=len(lowered)),
+        _sentences_containing(joined, ends, _QUOTE_MARKS),
         np.concatenate(([0.0], colon[:-1])),
         np.concatenate((colon[1:], [0.0])),
         np.concatenate(([0.0], lengths[:-1])),
         np.concatenate((lengths[1:], [0.0])),
         long_position.astype(np.float64),
-        np.fromiter(caption, dtype=np.float64, count=len(lowered)),
-        np.fromiter(ends, dtype=np.float64, count=len(lowered)),
+        _sentences_containing(joined, ends, _CAPTION_CUES),
+        np.fromiter(closed, dtype=np.float64, count=len(lowered)),
     ]
+
+
+def _sentences_containing(joined: str, ends: IntArray, needles: Sequence[str]) -> FloatArray:
+    """1.0 for each sentence holding a needle: `str.find` over the article, not per sentence."""
+    found: list[int] = []
+    for needle in needles:
+        start = joined.find(needle)
+        while start >= 0:
+            found.append(start)
+            start = joined.find(needle, start + 1)
+    flags = np.zeros(len(ends))
+    flags[np.searchsorted(ends, found, side="right")] = 1.0
+    return flags
 
 
 def _article_relative_columns(columns: list[FloatArray]) -> list[FloatArray]:
