@@ -13,9 +13,14 @@ for its turn at the rate limit, and the callback commits the row as `sending`. S
   send semaphore. Telegram's sendMessage has no idempotency key and the Bot API cannot list what
   a chat received, so these few cannot be settled either way: a logged gap beats a second copy.
 
-The `sending` marks are written in batches (group commit, `SendingMarks`): the first send granted
-its turn starts a write and the sends granted meanwhile join the next one, so at high rates one
-transaction covers many messages and at low rates a message waits for one small write.
+Throughput (the platform's limit, not the bot, should be the bottleneck):
+- a claimed batch's digests are built once per distinct chat settings, not once per subscriber,
+  and stored in the rows in one write: NewsService.digest_for depends on a chat's filters and
+  last digest time only (the key of `Store.digest_keys`); if it ever reads more, add it there;
+- the `sending` marks and the `sent` results are written in batches (GroupCommit, a few lines of
+  asyncio written here: no library batches writes for an async SQLAlchemy engine): the first send
+  starts a write and the sends arriving meanwhile join the next one, so at high rates one
+  transaction covers many messages and at low rates a message waits for one small write.
 
 After the request the row is settled by what the platform answered:
 - a message id: sent;

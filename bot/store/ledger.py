@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import bindparam, delete, null, select, tuple_, update
@@ -231,24 +231,7 @@ class DeliveryLedger(StoreBase):
         self, delivery_id: int, message_id: str, *, now: datetime | None = None
     ) -> None:
         """The platform answered with a message id: sent; the chat's digest window moves on."""
-        async with self.writing() as conn:
-            row = (
-                await conn.execute(
-                    update(deliveries)
-                    .where(deliveries.c.id == delivery_id)
-                    .values(
-                        status=DeliveryStatus.SENT,
-                        platform_message_id=message_id,
-                        lease_until=None,
-                        error=None,
-                        payload=null(),
-                        updated_at=now or deliveries.c.updated_at,
-                    )
-                    .returning(deliveries.c.subscription_id, deliveries.c.digest_until)
-                )
-            ).first()
-            if row is not None and row.digest_until is not None:
-                await _move_digest_window(conn, row.subscription_id, row.digest_until)
+        await self.finish_deliveries({delivery_id: message_id}, now=now or datetime.now(UTC))
 
     async def retry_delivery(
         self, delivery_id: int, not_before: datetime, *, error: str | None = None
@@ -346,9 +329,14 @@ def _plan_rows(
     due: Sequence[Any], now: datetime, catch_up: timedelta
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     rows, advances = [], []
+    # Subscribers share a few schedules: compute each (time, zone) once per batch, not per row.
+    schedules: dict[tuple[str, str], tuple[date, datetime, datetime]] = {}
     for sub in due:
-        period = latest_period_due(now, sub["at"], sub["tz"])
-        due_at = due_time(period, sub["at"], sub["tz"])
+        key = (sub["at"], sub["tz"])
+        if key not in schedules:
+            period = latest_period_due(now, *key)
+            schedules[key] = (period, due_time(period, *key), next_due(period, *key))
+        period, due_at, next_due_at = schedules[key]
         late = now - due_at > catch_up
         rows.append(
             {
@@ -362,7 +350,7 @@ def _plan_rows(
                 "updated_at": now,
             }
         )
-        advances.append({"sid": sub["id"], "next_due_at": next_due(period, sub["at"], sub["tz"])})
+        advances.append({"sid": sub["id"], "next_due_at": next_due_at})
     return rows, advances
 
 
@@ -371,17 +359,6 @@ def _subscriptions_on(platform: Platform) -> Any:
         select(subscriptions.c.id)
         .join(chats, chats.c.id == subscriptions.c.chat_row_id)
         .where(chats.c.platform == platform.value)
-    )
-
-
-async def _move_digest_window(
-    conn: AsyncConnection, subscription_id: int, until: datetime
-) -> None:
-    chat_row_id = select(subscriptions.c.chat_row_id).where(subscriptions.c.id == subscription_id)
-    await conn.execute(
-        update(chats)
-        .where(chats.c.id.in_(chat_row_id.scalar_subquery()))
-        .values(last_digest_at=until)
     )
 
 
