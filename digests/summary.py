@@ -141,6 +141,8 @@ def select_sentences(
         cost = len(sentences[index]) + (1 if chosen else 0)
         if not words or seen & grams or _repeats_headline(words, headline_words):
             continue
+        if is_quote_fragment(sentences[index]):
+            continue
         if max_chars is not None and used + cost > max_chars:
             continue
         chosen.append(index)
@@ -149,6 +151,16 @@ def select_sentences(
         if len(chosen) >= max_sentences:
             break
     return chosen
+
+
+def is_quote_fragment(sentence: str) -> bool:
+    """Whether the sentence opens or closes a quotation it does not contain whole.
+
+    A sentence cut from a quote of several sentences (`“NATO is a defense alliance.`) reads
+    wrongly on its own, so the summary never shows one.
+    """
+    opening, closing = sentence.count("“"), sentence.count("”")
+    return opening != closing or sentence.count('"') % 2 == 1
 
 
 def _trigrams(words: list[str]) -> set[tuple[str, ...]]:

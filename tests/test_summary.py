@@ -15,6 +15,7 @@ from digests.summary import (
     MAX_CANDIDATES,
     SentenceScorer,
     extract_summary,
+    is_quote_fragment,
     scorer_from_dict,
     select_sentences,
 )
@@ -140,6 +141,31 @@ def test_only_the_first_candidates_are_scored_in_a_very_long_article() -> None:
 def test_selection_skips_blocked_sentences_and_keeps_order() -> None:
     sentences = ["a b c d", "x y z", "a b c e", "p q"]
     assert select_sentences(sentences, [2, 0, 1, 3], max_sentences=3) == [2, 1, 3]
+
+
+def test_a_sentence_cut_from_a_longer_quote_is_never_chosen() -> None:
+    sentences = [
+        "“The bridge is not safe. We will close it today,” the mayor said.",
+        "“It is closed now.",
+        "Nobody can cross it,” he added.",
+        "Traffic goes through the centre.",
+    ]
+    assert select_sentences(sentences, [1, 2, 0, 3], max_sentences=2) == [0, 3]
+
+
+@pytest.mark.parametrize(
+    ("sentence", "fragment"),
+    [
+        ("“A whole quote,” she said.", False),
+        ('"A whole quote," she said.', False),
+        ("No quote at all.", False),
+        ("“The start of a quote.", True),
+        ("the end of a quote,” he said.", True),
+        ('"The start of a straight quote.', True),
+    ],
+)
+def test_quote_fragments_are_recognised(sentence: str, fragment: bool) -> None:
+    assert is_quote_fragment(sentence) is fragment
 
 
 def test_scorer_walks_trees_as_exported() -> None:
