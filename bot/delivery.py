@@ -211,7 +211,10 @@ class DeliveryWorker:
                     clock(), CLAIM_BATCH, lease, platform
                 ):
                     replies = await self._build_digests(claimed)
-                    await asyncio.gather(*(self._send(d, replies, marks, report) for d in claimed))
+                    sends = (self._send(d, replies, marks, report) for d in claimed)
+                    for failure in await asyncio.gather(*sends, return_exceptions=True):
+                        if isinstance(failure, Exception):  # its row settles by its lease
+                            log.error("a delivery could not be settled", exc_info=failure)
                     if len(claimed) < CLAIM_BATCH:
                         break
         finally:
