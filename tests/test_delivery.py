@@ -161,6 +161,37 @@ async def test_a_claim_taken_back_by_another_sender_is_not_sent_twice(
 
 
 @pytest.mark.parametrize("store", ["sqlite"], indirect=True)
+async def test_a_sender_whose_lease_ran_out_while_waiting_for_its_turn_sends_nothing(
+    store: Store, api: TelegramAPI, publisher: TelegramPublisher
+) -> None:
+    await subscribe_chats(store, [7101, 7102], at="07:00", tz="UTC", now=NOW)
+    due = datetime(2026, 3, 20, 7, 0, tzinfo=UTC)
+    await store.plan_deliveries(due)
+    # Sender A may send one message every 5 s and holds its claims for 1 s only.
+    slow = TelegramPacer(FloodLimits(per_second=0.2, chat_interval=0.0, margin=0.0))
+    config = TelegramConfig(token=TOKEN, base_url=api.base_url)
+    async with open_telegram_publisher(config, pacer=slow) as slow_publisher:
+        service = NewsService(store, CONFIG, clock=lambda: due)
+        sender_a = DeliveryWorker(
+            store, service, {Platform.TELEGRAM: slow_publisher}, DeliveryConfig(lease_seconds=1)
+        )
+        a_tick = asyncio.create_task(sender_a.send_due(due))
+        await api.wait_for(lambda: len(api.sent) == 1, within=10)
+        for _ in range(200):  # and until its row is recorded as sent
+            if DeliveryStatus.SENT in {d.status for d in await ledger(store)}:
+                break
+            await asyncio.sleep(0.05)
+        # A's second claim waits for its turn: it has run out, and sender B takes the row.
+        later = due + timedelta(seconds=3)
+        assert await store.expire_leases(later) == 0
+        b_report = await worker(store, publisher, later).send_due(later)
+        a_report = await a_tick
+    assert (a_report.sent, a_report.lost, b_report.sent) == (1, 1, 1)
+    assert sorted(m.chat_id for m in api.sent) == [7101, 7102]
+    assert {d.status for d in await ledger(store)} == {DeliveryStatus.SENT}
+
+
+@pytest.mark.parametrize("store", ["sqlite"], indirect=True)
 async def test_a_subscriber_who_blocked_the_bot_is_paused_at_the_first_403(
     store: Store, api: TelegramAPI, publisher: TelegramPublisher
 ) -> None:
