@@ -7,8 +7,10 @@ over content words), how dense it is in the article's weighty words, and a few s
 Everything is lowercased first, so cased and lowercased text give the same features.
 
 Written here rather than with scikit-learn's vectorizers: those cost milliseconds per call, while
-an article has a few hundred distinct words, so one regex pass, one small dense count matrix and
-a few dozen numpy operations do it in well under a millisecond.
+an article has a few hundred distinct words. Words are not even Python strings here: numpy finds
+them among the characters and hashes them with prefix sums, so an article is a few dozen numpy
+operations, with no per-word Python (a regex pass and a dict of words cost more than all the
+rest). Two words sharing a 64-bit hash would count as one: vanishingly rare, and harmless.
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ from __future__ import annotations
 import itertools
 import math
 import re
-from collections.abc import Iterable, Mapping, Sequence
+import sys
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -24,6 +27,7 @@ import numpy.typing as npt
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
+WordHashes = npt.NDArray[np.uint64]
 
 FEATURE_NAMES: tuple[str, ...] = (
     "position",
@@ -75,6 +79,14 @@ _CONTENT_IDF = 2.0
 _ONE_THREAD_PRODUCT = 200_000
 # A "sentence" longer than this (an unpunctuated dump) is read only this far: it bounds the cost.
 _SENTENCE_CHARS = 2000
+_HASH_BASE = 0x100000001B3  # odd, so it has an inverse modulo 2**64
+_OTHER_CHARACTER, _WORD_CHARACTER, _DIGIT_CHARACTER = 1, 2, 3
+# Class of every code point, 0 until first seen (a lazily filled table: zeros cost no memory).
+_CLASSES = np.zeros(sys.maxunicode + 1, dtype=np.uint8)
+_POWERS: tuple[WordHashes, WordHashes] = (np.ones(0, dtype=np.uint64),) * 2
+_WEIGHT_TABLES: dict[tuple[int, float], tuple[Mapping[str, float], _WordWeights]] = {}
+_WEIGHT_TABLE_CACHE = 8
+_WORD_VALUES = 4
 
 
 def tokenize(text: str) -> list[str]:
@@ -91,7 +103,9 @@ def extract_features(
         return np.zeros((0, len(FEATURE_NAMES)))
     lowered = [s[:_SENTENCE_CHARS].lower().replace(_SEPARATOR, " ") for s in sentences]
     joined = _SEPARATOR.join(lowered)
-    terms = _term_matrix(joined, n, idf, unknown_idf)
+    chars = np.fromiter(map(len, lowered), dtype=np.int64, count=n)
+    ends = np.cumsum(chars + 1)
+    terms = _term_matrix(joined, ends - chars - 1, idf, unknown_idf)
     # Cosines over content words: the hundred commonest words (the, said, after...) say nothing
     # about what two sentences share, and leaving them out makes the pair sums several times
     # cheaper.
@@ -99,14 +113,14 @@ def extract_features(
     norms = np.sqrt((tfidf * tfidf).sum(axis=1))
     unit = tfidf / np.where(norms > 0.0, norms, 1.0)[:, None]
     columns = [
-        *_position_columns(lowered, terms),
+        *_position_columns(chars, terms),
         *_similarity_columns(unit, n),
         *_weight_columns(terms),
         *_surface_columns(lowered, terms),
     ]
     columns.extend(_article_relative_columns(columns))
     named = dict(zip(FEATURE_NAMES, columns, strict=False))
-    columns.extend(_context_columns(lowered, joined, named))
+    columns.extend(_context_columns(lowered, joined, ends, named))
     return np.column_stack(columns)
 
 
@@ -122,38 +136,130 @@ class _Terms:
     sentence_density: FloatArray
 
 
-def _term_matrix(joined: str, n: int, idf: Mapping[str, float], unknown_idf: float) -> _Terms:
-    """Counts from one regex pass over the article and C-level maps, not per-token Python."""
-    tokens = _WORD_OR_SEPARATOR.findall(joined)
-    vocabulary = dict(zip(dict.fromkeys(tokens), itertools.count()))
-    all_ids = np.fromiter(map(vocabulary.__getitem__, tokens), dtype=np.int64, count=len(tokens))
-    separators = all_ids == vocabulary.get(_SEPARATOR, -1)
-    ids = all_ids[~separators]
-    rows = np.cumsum(separators)[~separators]
+def _term_matrix(
+    joined: str, starts: IntArray, idf: Mapping[str, float], unknown_idf: float
+) -> _Terms:
+    """Counts from the article's word hashes: numpy over the characters, no per-word Python."""
+    n = len(starts)
+    words = hash_words(joined)
+    rows = np.searchsorted(starts, words.starts, side="right") - 1
+    vocabulary, ids = np.unique(words.hashes, return_inverse=True)
     size = max(len(vocabulary), 1)
-    counts = np.bincount(rows * size + ids, minlength=n * size).reshape(n, size)
+    counts = np.bincount(rows * size + ids.reshape(-1), minlength=n * size).reshape(n, size)
+    per_word = np.zeros((_WORD_VALUES, size))
+    per_word[0] = 1.0
+    per_word[1, ids] = words.all_digits
+    per_word[2, : len(vocabulary)] = _word_weights(idf, unknown_idf).lookup(vocabulary)
+    per_word[3] = per_word[2] * counts.sum(axis=0) / max(len(ids), 1)
+    matrix = counts.astype(np.float64)
+    # Per-sentence sums (words, digits, IDF, density) by BLAS, in single-thread-sized blocks.
+    step = max(1, _ONE_THREAD_PRODUCT // (_WORD_VALUES * size))
+    sums = np.concatenate([matrix[i : i + step] @ per_word.T for i in range(0, n, step)]).T
+    return _Terms(matrix, per_word[2], *sums)
 
-    def per_word(values: Iterable[float]) -> FloatArray:
-        column = np.zeros(size)
-        column[: len(vocabulary)] = np.fromiter(values, dtype=np.float64, count=len(vocabulary))
-        return column
 
-    def per_sentence(word_values: FloatArray) -> FloatArray:
-        return np.bincount(rows, weights=word_values[ids], minlength=n).astype(np.float64)
+@dataclass(frozen=True, slots=True)
+class _Words:
+    """Where each word (a run of `\\w` characters) starts, its hash, whether it is all digits."""
 
-    weights = per_word(map(idf.get, vocabulary, itertools.repeat(unknown_idf)))
-    density = weights * counts.sum(axis=0) / max(len(ids), 1)
-    return _Terms(
-        counts=counts.astype(np.float64),
-        weights=weights,
-        sentence_lengths=np.bincount(rows, minlength=n).astype(np.float64),
-        sentence_digits=per_sentence(per_word(map(str.isdigit, vocabulary))),
-        sentence_idf=per_sentence(weights),
-        sentence_density=per_sentence(density),
+    starts: IntArray
+    hashes: WordHashes
+    all_digits: npt.NDArray[np.bool_]
+
+
+def hash_words(text: str) -> _Words:
+    """The words of `text` as numbers: what `\\w+` finds, without a Python string per word.
+
+    A word's hash is the sum of its characters' code points times powers of an odd base,
+    modulo 2**64 (numpy's unsigned overflow), taken from prefix sums of the whole text.
+    """
+    codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    classes = _character_classes(codes)
+    padded = np.zeros(len(codes) + 2, dtype=np.int8)
+    padded[1:-1] = classes >= _WORD_CHARACTER
+    edges = np.flatnonzero(np.diff(padded))
+    starts, ends = edges[0::2], edges[1::2]
+    up, down = _powers(len(codes) + 1)
+    prefix = np.zeros(len(codes) + 1, dtype=np.uint64)
+    np.cumsum(codes * up[: len(codes)], out=prefix[1:])
+    digits = np.zeros(len(codes) + 1, dtype=np.int32)
+    np.cumsum(classes == _DIGIT_CHARACTER, out=digits[1:])
+    return _Words(
+        starts=starts,
+        hashes=(prefix[ends] - prefix[starts]) * down[starts],
+        all_digits=(digits[ends] - digits[starts]) == (ends - starts),
     )
 
 
-def _position_columns(lowered: Sequence[str], terms: _Terms) -> list[FloatArray]:
+def _character_classes(codes: npt.NDArray[np.uint32]) -> npt.NDArray[np.uint8]:
+    """Each character's class (other, word, digit), from a table filled in as characters come."""
+    classes = _CLASSES[codes]
+    if not classes.all():
+        for code in np.unique(codes[classes == 0]).tolist():
+            _CLASSES[code] = _character_class(chr(code))
+        classes = _CLASSES[codes]
+    return classes
+
+
+def _character_class(character: str) -> int:
+    """What `\\w` and `str.isdigit` say of one character (a digit is a word character too)."""
+    if character.isdigit():
+        return _DIGIT_CHARACTER
+    if character.isalnum() or character == "_":
+        return _WORD_CHARACTER
+    return _OTHER_CHARACTER
+
+
+def _powers(size: int) -> tuple[WordHashes, WordHashes]:
+    """The hash base's powers and its inverse's powers modulo 2**64, at least `size` of each."""
+    global _POWERS
+    if len(_POWERS[0]) < size:
+        size = max(size, 2 * len(_POWERS[0]))
+        inverse = pow(_HASH_BASE, -1, 2**64)
+        bases = [np.full(size, base, dtype=np.uint64) for base in (_HASH_BASE, inverse)]
+        for column in bases:
+            column[0] = 1
+        _POWERS = (np.cumprod(bases[0]), np.cumprod(bases[1]))
+    return _POWERS
+
+
+@dataclass(frozen=True, slots=True)
+class _WordWeights:
+    """An IDF table keyed by word hash: sorted hashes and their weights."""
+
+    hashes: WordHashes
+    weights: FloatArray
+    unknown: float
+
+    def lookup(self, hashes: WordHashes) -> FloatArray:
+        """The weight of each hashed word; `unknown` for words the table lacks."""
+        at = np.searchsorted(self.hashes, hashes)
+        return np.where(self.hashes[at] == hashes, self.weights[at], self.unknown)
+
+
+def _word_weights(idf: Mapping[str, float], unknown_idf: float) -> _WordWeights:
+    """The hashed form of an IDF table, made once per table (tables are never changed)."""
+    key = (id(idf), unknown_idf)
+    cached = _WEIGHT_TABLES.get(key)
+    if cached is not None and cached[0] is idf:
+        return cached[1]
+    words = [w for w in idf if _WORD.fullmatch(w)]
+    hashed = hash_words(_SEPARATOR.join(words)).hashes
+    order = np.argsort(hashed, kind="stable")
+    values = np.fromiter(map(idf.__getitem__, words), dtype=np.float64, count=len(words))
+    # A last entry no word's hash passes keeps every search inside the table.
+    table = _WordWeights(
+        np.append(hashed[order], np.uint64(2**64 - 1)),
+        np.append(values[order], unknown_idf),
+        unknown_idf,
+    )
+    if len(_WEIGHT_TABLES) >= _WEIGHT_TABLE_CACHE:
+        _WEIGHT_TABLES.clear()
+    _WEIGHT_TABLES[key] = (idf, table)
+    return table
+
+
+def _position_columns(chars: IntArray, terms: _Terms) -> list[FloatArray]:
     lengths = terms.sentence_lengths
     n = len(lengths)
     position = np.arange(n, dtype=np.float64)
@@ -166,7 +272,7 @@ def _position_columns(lowered: Sequence[str], terms: _Terms) -> list[FloatArray]
         body_position.astype(np.float64),
         np.full(n, float(n)),
         lengths,
-        np.log1p(np.fromiter(map(len, lowered), dtype=np.float64, count=n)),
+        np.log1p(chars.astype(np.float64)),
     ]
 
 
@@ -229,9 +335,8 @@ def _surface_columns(lowered: Sequence[str], terms: _Terms) -> list[FloatArray]:
 
 
 def _context_columns(
-    lowered: Sequence[str], joined: str, named: Mapping[str, FloatArray]
+    lowered: Sequence[str], joined: str, ends: IntArray, named: Mapping[str, FloatArray]
 ) -> list[FloatArray]:
-    ends = np.cumsum([len(s) + 1 for s in lowered])
     colon = named["has_colon_early"]
     lengths = named["word_count"]
     long = lengths >= _LONG_WORDS
