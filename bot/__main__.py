@@ -154,7 +154,11 @@ async def _send_only(config: Config) -> int:
         core = await stack.enter_async_context(open_core(config, upgrade=False))
         if config.telegram.token:
             publishers[Platform.TELEGRAM] = await stack.enter_async_context(
-                open_telegram_publisher(config.telegram, pacer=_telegram_pacer(config))
+                open_telegram_publisher(
+                    config.telegram,
+                    pacer=_telegram_pacer(config),
+                    on_chat_migrated=core.service.move_chat,
+                )
             )
         if config.discord.token:
             client = await stack.enter_async_context(rest_client(config.discord))
@@ -178,7 +182,12 @@ async def _start_platforms(
     if config.telegram.token:
         from adapters.telegram.app import TelegramAdapter
 
-        telegram = TelegramAdapter(config.telegram, core.router, pacer=_telegram_pacer(config))
+        telegram = TelegramAdapter(
+            config.telegram,
+            core.router,
+            pacer=_telegram_pacer(config),
+            on_chat_migrated=core.service.move_chat,
+        )
         await stack.enter_async_context(telegram)
         publishers[Platform.TELEGRAM] = telegram.publisher
     if config.discord.token:

@@ -7,6 +7,7 @@ source that cannot be read SourceError / BlockedAddressError with the reason.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -39,6 +40,7 @@ from bot.store import Store
 from bot.store.schedule import first_due_after, parse_at
 
 Clock = Callable[[], datetime]
+logger = logging.getLogger(__name__)
 MAX_LENGTH = 30
 MAX_KEYWORDS = 20
 
@@ -255,6 +257,11 @@ class NewsService:
         subscription = await self.store.get_subscription(chat)
         assert subscription is not None
         return subscription
+
+    async def move_chat(self, old: ChatRef, new: ChatRef) -> None:
+        """The platform gave the chat a new id: its settings and subscription follow."""
+        if not await self.store.move_chat(old, new):
+            logger.warning("chat %s moved to %s, which was already known", old, new)
 
     async def unsubscribe(self, chat: ChatRef) -> bool:
         """Stop the chat's daily digest; False if it had none."""

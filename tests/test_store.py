@@ -332,3 +332,17 @@ async def test_an_item_can_join_the_story_of_an_earlier_item_of_its_batch(store:
         near_duplicate_of=[None, "https://news.example/story-1", None],
     )
     assert saved[0].story_id == saved[1].story_id != saved[2].story_id
+
+
+async def test_move_chat_keeps_settings_and_refuses_a_taken_id(store: Store) -> None:
+    old, new = ChatRef(Platform.TELEGRAM, "-5"), ChatRef(Platform.TELEGRAM, "-1005")
+    taken = ChatRef(Platform.TELEGRAM, "-7")
+    await store.ensure_chat(old, at="07:30", tz="Europe/Berlin", now=NOW)
+    await store.ensure_chat(taken, at="09:00", tz="UTC", now=NOW)
+    assert await store.move_chat(old, new)
+    assert await store.get_chat(old) is None
+    moved = await store.get_chat(new)
+    assert moved is not None
+    assert (moved.at, moved.tz) == ("07:30", "Europe/Berlin")
+    assert not await store.move_chat(new, taken)
+    assert not await store.move_chat(old, ChatRef(Platform.TELEGRAM, "-9"))

@@ -100,3 +100,19 @@ async def test_a_chat_that_blocked_the_bot_is_paused_and_not_retried(
     assert not running.paused
     assert [m.chat_id for m in api.sent] == [3004]
     assert api.calls.count("sendMessage") == 2
+
+
+async def test_a_group_that_became_a_supergroup_keeps_its_subscription(
+    api: TelegramAPI, service: NewsService
+) -> None:
+    api.migrations[-300] = -1000300
+    async with open_telegram_publisher(
+        TelegramConfig(token=TOKEN, base_url=api.base_url), on_chat_migrated=service.move_chat
+    ) as publisher:
+        report = await _deliver(service, publisher, [-300])
+    assert report.sent == 1
+    assert [m.chat_id for m in api.sent] == [-1000300]
+    settings = await service.settings(_chat(-1000300))
+    assert settings.subscribed
+    assert (settings.at, settings.tz) == ("07:30", "Europe/Berlin")
+    assert not (await service.settings(_chat(-300))).subscribed

@@ -34,6 +34,22 @@ class ChatQueries(StoreBase):
             row = (await conn.execute(_chat_query(ref))).mappings().one()
         return _chat(row)
 
+    async def move_chat(self, old: ChatRef, new: ChatRef) -> bool:
+        """Give a chat a new id (a Telegram group became a supergroup), keeping its settings,
+        subscription and ledger; False when the old chat is unknown or the new id is taken."""
+        async with self.writing() as conn:
+            if (await conn.execute(_chat_query(new))).first() is not None:
+                return False
+            moved = await conn.execute(
+                update(chats).where(_is_chat(old)).values(chat_id=new.chat_id)
+            )
+            await conn.execute(
+                update(admins)
+                .where(admins.c.platform == old.platform.value, admins.c.chat_id == old.chat_id)
+                .values(chat_id=new.chat_id)
+            )
+        return bool(moved.rowcount)
+
     async def get_chat(self, ref: ChatRef) -> Chat | None:
         """The chat's row, or None if the bot has never stored it."""
         async with self.reading() as conn:
