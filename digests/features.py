@@ -121,7 +121,7 @@ def extract_features(
     columns.extend(_article_relative_columns(columns))
     named = dict(zip(FEATURE_NAMES, columns, strict=False))
     columns.extend(_context_columns(lowered, joined, ends, named))
-    return np.column_stack(columns)
+    return np.ascontiguousarray(np.array(columns).T)
 
 
 @dataclass(frozen=True, slots=True)
