@@ -125,15 +125,18 @@ def split_sentences(text: str, paragraphs: Sequence[Span]) -> tuple[Span, ...]:
     return tuple(sentences)
 
 
-def _paragraph_sentences(text: str, paragraph: Span, lowercase: bool) -> Iterable[Span]:
+def _paragraph_sentences(text: str, paragraph: Span, lowercase: bool) -> list[Span]:
+    sentences: list[Span] = []
     start = paragraph.start
-    for match in _BOUNDARY.finditer(text, paragraph.start, paragraph.end):
-        if _is_sentence_end(text, match, max(start, match.start() - _WORD_LOOKBACK), lowercase):
+    for match in _BOUNDARY.finditer(text, start, paragraph.end):
+        lookback = match.start() - _WORD_LOOKBACK
+        if _is_sentence_end(text, match, lookback if lookback > start else start, lowercase):
             if (sentence := _body_sentence(text, start, match.end(2))) is not None:
-                yield sentence
+                sentences.append(sentence)
             start = match.end()
     if start < paragraph.end and (sentence := _body_sentence(text, start, paragraph.end)):
-        yield sentence
+        sentences.append(sentence)
+    return sentences
 
 
 def _body_sentence(text: str, start: int, end: int) -> Span | None:
