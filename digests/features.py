@@ -15,6 +15,7 @@ rest). Two words sharing a 64-bit hash would count as one: vanishingly rare, and
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 import re
@@ -87,6 +88,8 @@ _POWERS: tuple[WordHashes, WordHashes] = (np.ones(0, dtype=np.uint64),) * 2
 _WEIGHT_TABLES: dict[tuple[int, float], tuple[Mapping[str, float], _WordWeights]] = {}
 _WEIGHT_TABLE_CACHE = 8
 _WORD_VALUES = 4
+_TRIANGLE_CACHE = 256
+_RANKED = ("sim_article", "tfidf_density", "sim_lead")
 
 
 def tokenize(text: str) -> list[str]:
@@ -279,26 +282,31 @@ def _position_columns(chars: IntArray, terms: _Terms) -> list[FloatArray]:
 def _similarity_columns(unit: FloatArray, n: int) -> list[FloatArray]:
     gram = _gram(unit)
     lead_norm = float(np.sqrt(gram[:_LEAD_SIZE, :_LEAD_SIZE].sum())) or 1.0
-    article_norm = float(np.sqrt(gram.sum())) or 1.0
-    to_lead = gram[:, :_LEAD_SIZE].sum(axis=1) / lead_norm
-    to_article = gram.sum(axis=1) / article_norm
-    first = gram[:, 0].copy()
-    np.fill_diagonal(gram, 0.0)
-    earlier = np.tril(gram)
-    later = np.triu(gram)
-    neighbours = np.concatenate(([0.0], np.diagonal(gram, 1), [0.0]))
-    scale = max(n - 1, 1)
+    totals = gram.sum(axis=1)
+    article_norm = float(np.sqrt(totals.sum())) or 1.0
+    # Earlier and later sentences at once: the pair matrix under two triangular masks.
+    sides = gram * _triangles(n)
+    largest, sums = sides.max(axis=2), sides.sum(axis=2) / max(n - 1, 1)
+    neighbours = np.zeros(n + 1)
+    neighbours[1:-1] = np.diagonal(gram, 1)
     return [
-        first,
-        to_lead,
+        gram[:, 0],
+        gram[:, :_LEAD_SIZE].sum(axis=1) / lead_norm,
         neighbours[:-1],
         neighbours[1:],
-        to_article,
-        earlier.max(axis=1),
-        later.max(axis=1),
-        later.sum(axis=1) / scale,
-        earlier.sum(axis=1) / scale,
+        totals / article_norm,
+        largest[0],
+        largest[1],
+        sums[1],
+        sums[0],
     ]
+
+
+@functools.lru_cache(maxsize=_TRIANGLE_CACHE)
+def _triangles(n: int) -> FloatArray:
+    """Masks of the pairs (i, j) with j before i, and with j after i, as 0.0 and 1.0."""
+    earlier = np.tri(n, k=-1)
+    return np.stack((earlier, earlier.T))
 
 
 def _gram(unit: FloatArray) -> FloatArray:
@@ -375,19 +383,20 @@ def _article_relative_columns(columns: list[FloatArray]) -> list[FloatArray]:
     junk = (named["word_count"] < _SHORT_WORDS) | (named["has_colon_early"] > 0)
     clean_position: FloatArray = np.cumsum(~junk) - (~junk)
     lengths = named["word_count"]
+    ranked = np.array([named[name] for name in _RANKED])
+    ranks = _ranks(ranked) / n
     return [
         clean_position.astype(np.float64),
-        _rank(named["sim_article"]) / n,
-        _rank(named["tfidf_density"]) / n,
-        _rank(named["sim_lead"]) / n,
+        *ranks,
         lengths / max(float(lengths.mean()), 1.0),
     ]
 
 
-def _rank(values: FloatArray) -> FloatArray:
-    """0 for the largest value, 1 for the next, and so on."""
-    ranks = np.empty(len(values))
-    ranks[np.argsort(-values, kind="stable")] = np.arange(len(values))
+def _ranks(rows: FloatArray) -> FloatArray:
+    """Per row: 0 for the largest value, 1 for the next, and so on (ties in order)."""
+    ranks = np.empty(rows.shape)
+    order = np.argsort(-rows, axis=1, kind="stable")
+    ranks[np.arange(len(rows))[:, None], order] = np.arange(rows.shape[1])
     return ranks
 
 
