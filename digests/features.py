@@ -112,12 +112,15 @@ def extract_features(
     # Cosines over content words: the hundred commonest words (the, said, after...) say nothing
     # about what two sentences share, and leaving them out makes the pair sums several times
     # cheaper.
-    tfidf = terms.counts * np.where(terms.weights >= _CONTENT_IDF, terms.weights, 0.0)
+    content = np.where(terms.weights >= _CONTENT_IDF, terms.weights, 0.0)
+    tfidf = terms.counts * content
     norms = np.sqrt((tfidf * tfidf).sum(axis=1))
-    unit = tfidf / np.where(norms > 0.0, norms, 1.0)[:, None]
+    # Only a word used more than once can be in two sentences and add to a pair's cosine.
+    shared = tfidf[:, (content > 0.0) & (terms.word_totals > 1.0)]
+    unit = shared / np.where(norms > 0.0, norms, 1.0)[:, None]
     columns = [
         *_position_columns(chars, terms),
-        *_similarity_columns(unit, n),
+        *_similarity_columns(_gram(unit, norms > 0.0), n),
         *_weight_columns(terms),
         *_surface_columns(lowered, terms),
     ]
@@ -133,6 +136,7 @@ class _Terms:
 
     counts: FloatArray
     weights: FloatArray
+    word_totals: FloatArray
     sentence_lengths: FloatArray
     sentence_digits: FloatArray
     sentence_idf: FloatArray
@@ -153,12 +157,13 @@ def _term_matrix(
     per_word[0] = 1.0
     per_word[1, ids] = words.all_digits
     per_word[2, : len(vocabulary)] = _word_weights(idf, unknown_idf).lookup(vocabulary)
-    per_word[3] = per_word[2] * counts.sum(axis=0) / max(len(ids), 1)
     matrix = counts.astype(np.float64)
+    totals = matrix.sum(axis=0)
+    per_word[3] = per_word[2] * totals / max(len(ids), 1)
     # Per-sentence sums (words, digits, IDF, density) by BLAS, in single-thread-sized blocks.
     step = max(1, _ONE_THREAD_PRODUCT // (_WORD_VALUES * size))
     sums = np.concatenate([matrix[i : i + step] @ per_word.T for i in range(0, n, step)]).T
-    return _Terms(matrix, per_word[2], *sums)
+    return _Terms(matrix, per_word[2], totals, *sums)
 
 
 @dataclass(frozen=True, slots=True)
@@ -279,8 +284,7 @@ def _position_columns(chars: IntArray, terms: _Terms) -> list[FloatArray]:
     ]
 
 
-def _similarity_columns(unit: FloatArray, n: int) -> list[FloatArray]:
-    gram = _gram(unit)
+def _similarity_columns(gram: FloatArray, n: int) -> list[FloatArray]:
     lead_norm = float(np.sqrt(gram[:_LEAD_SIZE, :_LEAD_SIZE].sum())) or 1.0
     totals = gram.sum(axis=1)
     article_norm = float(np.sqrt(totals.sum())) or 1.0
@@ -309,19 +313,18 @@ def _triangles(n: int) -> FloatArray:
     return np.stack((earlier, earlier.T))
 
 
-def _gram(unit: FloatArray) -> FloatArray:
+def _gram(unit: FloatArray, has_words: npt.NDArray[np.bool_]) -> FloatArray:
     """Cosines of every pair of sentences (each sentence's own: 1, or 0 when it has no words).
 
-    The product runs over shared words only (a word in one sentence adds only to its own
-    cosine), in row blocks small enough that OpenBLAS keeps each on one thread: it starts
-    threads above ~262k multiply-adds, and on a busy machine waking them costs 20-40 times the
-    arithmetic of matrices this size.
+    `unit` holds the unit vectors' shared words only (a word in one sentence adds only to its
+    own cosine). The product runs in row blocks small enough that OpenBLAS keeps each on one
+    thread: it starts threads above ~262k multiply-adds, and on a busy machine waking them
+    costs 20-40 times the arithmetic of matrices this size.
     """
     n = unit.shape[0]
-    part = unit[:, np.count_nonzero(unit, axis=0) > 1]
-    step = max(1, _ONE_THREAD_PRODUCT // max(n * part.shape[1], 1))
-    gram = np.concatenate([part[i : i + step] @ part.T for i in range(0, n, step)])
-    np.fill_diagonal(gram, (unit > 0.0).any(axis=1).astype(np.float64))
+    step = max(1, _ONE_THREAD_PRODUCT // max(n * unit.shape[1], 1))
+    gram = np.concatenate([unit[i : i + step] @ unit.T for i in range(0, n, step)])
+    np.fill_diagonal(gram, has_words)
     return gram
 
 
