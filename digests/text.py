@@ -117,7 +117,8 @@ def assemble_paragraphs(paragraphs: Sequence[str]) -> CleanText:
 
 def split_sentences(text: str, paragraphs: Sequence[Span]) -> tuple[Span, ...]:
     """The body's sentences, without crossheads and inline boilerplate ("Scroll down...")."""
-    lowercase = _CAPITALIZED_START.search(text) is None
+    # Lowercased text (no capital at all) needs no search; islower() stops at a first capital.
+    lowercase = text.islower() or _CAPITALIZED_START.search(text) is None
     sentences: list[Span] = []
     for paragraph in paragraphs:
         if not is_crosshead(paragraph.text):
