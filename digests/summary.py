@@ -58,8 +58,11 @@ class SentenceScorer:
         rows = matrix.shape[0]
         cells = matrix.ravel()
         offsets = (np.arange(rows, dtype=np.int64) * matrix.shape[1])[:, None]
-        node = np.broadcast_to(self.roots, (rows, len(self.roots)))
-        for _ in range(self.depth):
+        # Every row starts at the roots, so the first step is one column pick per tree (a step
+        # from a leaf stays on it, so this is right for any depth).
+        roots = self.roots
+        node = self.left[roots] + (matrix[:, self.feature[roots]] > self.threshold[roots])
+        for _ in range(self.depth - 1):
             values = cells.take(offsets + self.feature.take(node))
             node = self.left.take(node) + (values > self.threshold.take(node))
         scores: FloatArray = self.value.take(node).sum(axis=1)
