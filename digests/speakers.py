@@ -71,6 +71,8 @@ def attribute_quotes(
     text: str, paragraphs: Sequence[Span], spans: Sequence[QuotedSpan]
 ) -> list[Attribution]:
     """An attribution for every quoted span (NO_ATTRIBUTION where nobody is credited)."""
+    if not spans:  # no quote: the article's names are not needed
+        return []
     names = build_name_index(text, spans)
     found = [_attribute_one(text, paragraphs, spans, i) for i in range(len(spans))]
     _inherit(text, paragraphs, spans, found)
