@@ -60,8 +60,10 @@ _LINE_BREAKS = "\r\u2028\u2029\x85"
 _LINE_BREAK = re.compile(rf"[{_LINE_BREAKS}]\n?")
 _INVISIBLE = re.compile(r"[\x00-\x08\x0e-\x1f\x7f\u00ad\u200b-\u200d\u2060\ufeff]")
 # Punctuation glued to a quote mark: `was “mentioned”Stoltenberg`, `history.’It`, `said“We`.
-# Each pattern starts with its quote mark (a look-behind after it) so the scan stays fast.
-_GLUED_AFTER_CLOSE = re.compile(r"”(?<=\S”)(?=[^\W_])|’(?<=[.,!?]’)(?=[^\W_])(?!s\b)")
+# Each pattern starts with its quote mark (a look-behind after it) so the scan stays fast: one
+# pattern per mark, as an alternation of two marks is scanned ten times slower.
+_GLUED_AFTER_DOUBLE = re.compile(r"”(?<=\S”)(?=[^\W_])")
+_GLUED_AFTER_SINGLE = re.compile(r"’(?<=[.,!?]’)(?=[^\W_])(?!s\b)")
 _GLUED_BEFORE_OPEN = re.compile(r"“(?<=[\w,.:;!?]“)")
 # A straight quote glued to a word on both sides: which side it belongs to depends on parity.
 _GLUED_STRAIGHT = re.compile(r'"(?<=[\w,.:;!?]")(?=[^\W_])')
@@ -196,7 +198,8 @@ def _normalize(raw: str) -> str:
         return text
     if not unicodedata.is_normalized("NFC", text):
         text = unicodedata.normalize("NFC", text)
-    text = _GLUED_AFTER_CLOSE.sub(r"\g<0> ", text)
+    text = _GLUED_AFTER_DOUBLE.sub("” ", text)
+    text = _GLUED_AFTER_SINGLE.sub("’ ", text)
     return _GLUED_BEFORE_OPEN.sub(" “", text)
 
 
