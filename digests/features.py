@@ -183,9 +183,7 @@ def hash_words(text: str) -> _Words:
     """
     codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
     classes = _character_classes(codes)
-    padded = np.zeros(len(codes) + 2, dtype=np.int8)
-    padded[1:-1] = classes >= _WORD_CHARACTER
-    edges = np.flatnonzero(np.diff(padded))
+    edges = np.flatnonzero(np.diff(classes >= _WORD_CHARACTER, prepend=False, append=False))
     starts, ends = edges[0::2], edges[1::2]
     up, down = _powers(len(codes) + 1)
     prefix = np.zeros(len(codes) + 1, dtype=np.uint64)
@@ -201,11 +199,11 @@ def hash_words(text: str) -> _Words:
 
 def _character_classes(codes: npt.NDArray[np.uint32]) -> npt.NDArray[np.uint8]:
     """Each character's class (other, word, digit), from a table filled in as characters come."""
-    classes = _CLASSES[codes]
+    classes = _CLASSES.take(codes)
     if not classes.all():
         for code in np.unique(codes[classes == 0]).tolist():
             _CLASSES[code] = _character_class(chr(code))
-        classes = _CLASSES[codes]
+        classes = _CLASSES.take(codes)
     return classes
 
 
