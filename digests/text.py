@@ -144,7 +144,8 @@ def _paragraph_sentences(text: str, paragraph: Span, lowercase: bool) -> list[Sp
 
 def _body_sentence(text: str, start: int, end: int) -> Span | None:
     """The sentence text[start:end], unless it has no word or is inline boilerplate."""
-    if not _HAS_WORD.search(text, start, end):
+    # Most sentences open with a letter: only the others need the search for a word.
+    if not text[start].isalnum() and not _HAS_WORD.search(text, start, end):
         return None
     sentence = text[start:end]
     return None if is_boilerplate_sentence(sentence) else Span(start, end, sentence)
