@@ -117,7 +117,7 @@ def extract_summary(
     order = np.argsort(-score_sentences(candidates), kind="stable")
     chosen = select_sentences(
         candidates,
-        [int(i) for i in order],
+        order.tolist(),
         headline=headline,
         max_sentences=max_sentences,
         max_chars=max_chars,
@@ -134,19 +134,19 @@ def select_sentences(
     max_chars: int | None = None,
 ) -> list[int]:
     """Best-first choice by `order`: trigram blocking, no headline repeat, within the budget."""
-    headline_words = set(tokenize(headline))
+    headline_words = set(tokenize(headline)) if headline else set()
     chosen: list[int] = []
     seen: set[tuple[str, ...]] = set()
     used = 0
     for index in order:
-        words = tokenize(sentences[index])
+        sentence = sentences[index]
+        cost = len(sentence) + (1 if chosen else 0)
+        # The cheap tests first: most sentences tried are never tokenized.
+        if is_quote_fragment(sentence) or (max_chars is not None and used + cost > max_chars):
+            continue
+        words = tokenize(sentence)
         grams = _trigrams(words)
-        cost = len(sentences[index]) + (1 if chosen else 0)
-        if not words or seen & grams or _repeats_headline(words, headline_words):
-            continue
-        if is_quote_fragment(sentences[index]):
-            continue
-        if max_chars is not None and used + cost > max_chars:
+        if not words or not seen.isdisjoint(grams) or _repeats_headline(words, headline_words):
             continue
         chosen.append(index)
         seen |= grams
