@@ -90,6 +90,7 @@ _BEFORE_NUMBERS = frozenset(
 )
 _NEVER_FINAL = frozenset(["e.g", "i.e", "cf", "viz", "vs", "v", "al"])
 _SOMETIMES_FINAL = frozenset(["etc", "inc", "corp", "ltd", "co", "bros", "llc", "plc", "jr", "sr"])
+_ABBREVIATIONS = _TITLES | _BEFORE_NUMBERS | _NEVER_FINAL | _SOMETIMES_FINAL
 _SENTENCE_STARTERS = frozenset(
     "the a an he she it they we i you but and in on at this that these those there his"  # noqa: SIM905
     " her their its our my if when while after before as so yet however meanwhile also"
@@ -172,6 +173,8 @@ def _is_period_end(word: str, closer: str, following: str, lowercase: bool) -> b
     key = word.lower()
     first = following[0]
     if closer:
+        return lowercase or not first.islower()
+    if len(word) > 1 and key not in _ABBREVIATIONS and "." not in key:  # most words
         return lowercase or not first.islower()
     if key in _TITLES or key in _NEVER_FINAL:
         return False
