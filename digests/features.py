@@ -90,6 +90,7 @@ _WEIGHT_TABLE_CACHE = 8
 _WORD_VALUES = 4
 _TRIANGLE_CACHE = 256
 _RANKED = ("sim_article", "tfidf_density", "sim_lead")
+_RANK_NAMES = ("rank_sim_article", "rank_density", "rank_sim_lead")
 
 
 def tokenize(text: str) -> list[str]:
@@ -118,16 +119,12 @@ def extract_features(
     # Only a word used more than once can be in two sentences and add to a pair's cosine.
     shared = tfidf[:, (content > 0.0) & (terms.word_totals > 1.0)]
     unit = shared / np.where(norms > 0.0, norms, 1.0)[:, None]
-    columns = [
-        *_position_columns(chars, terms),
-        *_similarity_columns(_gram(unit, norms > 0.0), n),
-        *_weight_columns(terms),
-        *_surface_columns(lowered, terms),
-    ]
-    columns.extend(_article_relative_columns(columns))
-    named = dict(zip(FEATURE_NAMES, columns, strict=False))
-    columns.extend(_context_columns(lowered, joined, ends, named))
-    return np.ascontiguousarray(np.array(columns).T)
+    columns = _word_columns(chars, terms)
+    columns.update(_similarity_columns(_gram(unit, norms > 0.0), n))
+    columns.update(_surface_columns(lowered, joined, ends))
+    columns.update(_position_columns(columns, n))
+    columns.update(_article_relative_columns(columns, n))
+    return np.ascontiguousarray(np.array([columns[name] for name in FEATURE_NAMES]).T)
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,10 +134,7 @@ class _Terms:
     counts: FloatArray
     weights: FloatArray
     word_totals: FloatArray
-    sentence_lengths: FloatArray
-    sentence_digits: FloatArray
-    sentence_idf: FloatArray
-    sentence_density: FloatArray
+    sentence_sums: FloatArray  # rows: words, all-digit words, IDF, density
 
 
 def _term_matrix(
@@ -163,7 +157,7 @@ def _term_matrix(
     # Per-sentence sums (words, digits, IDF, density) by BLAS, in single-thread-sized blocks.
     step = max(1, _ONE_THREAD_PRODUCT // (_WORD_VALUES * size))
     sums = np.concatenate([matrix[i : i + step] @ per_word.T for i in range(0, n, step)]).T
-    return _Terms(matrix, per_word[2], totals, *sums)
+    return _Terms(matrix, per_word[2], totals, sums)
 
 
 @dataclass(frozen=True, slots=True)
@@ -265,24 +259,49 @@ def _word_weights(idf: Mapping[str, float], unknown_idf: float) -> _WordWeights:
     return table
 
 
-def _position_columns(chars: IntArray, terms: _Terms) -> list[FloatArray]:
-    lengths = terms.sentence_lengths
-    n = len(lengths)
+Columns = dict[str, FloatArray]
+
+
+def _word_columns(chars: IntArray, terms: _Terms) -> Columns:
+    words = terms.sentence_sums[0]
+    shares = terms.sentence_sums[1:] / np.maximum(words, 1.0)  # digits, IDF, density
+    return {
+        "word_count": words,
+        "log_char_count": np.log1p(chars.astype(np.float64)),
+        "digit_share": shares[0],
+        "mean_idf": shares[1],
+        "tfidf_density": shares[2],
+    }
+
+
+def _position_columns(columns: Columns, n: int) -> Columns:
+    """Positions (also among body, clean and long sentences) and the neighbours' cues."""
+    lengths, colon = columns["word_count"], columns["has_colon_early"]
     position = np.arange(n, dtype=np.float64)
     body = lengths >= _SHORT_WORDS
-    body_position: FloatArray = np.cumsum(body) - body
-    return [
-        position,
-        position / n,
-        1.0 / (position + 1.0),
-        body_position.astype(np.float64),
-        np.full(n, float(n)),
-        lengths,
-        np.log1p(chars.astype(np.float64)),
-    ]
+    # Clean: a body sentence that is not a "label: caption" line.
+    counted = np.array([body, body & (colon <= 0.0), lengths >= _LONG_WORDS])
+    before = np.cumsum(counted, axis=1, dtype=np.float64) - counted
+    cues = np.array([colon, lengths])
+    previous, following = np.zeros((2, n)), np.zeros((2, n))
+    previous[:, 1:] = cues[:, :-1]
+    following[:, :-1] = cues[:, 1:]
+    return {
+        "position": position,
+        "relative_position": position / n,
+        "inverse_position": 1.0 / (position + 1.0),
+        "sentence_count": np.full(n, float(n)),
+        "body_position": before[0],
+        "clean_position": before[1],
+        "long_position": before[2],
+        "previous_colon_early": previous[0],
+        "next_colon_early": following[0],
+        "previous_word_count": previous[1],
+        "next_word_count": following[1],
+    }
 
 
-def _similarity_columns(gram: FloatArray, n: int) -> list[FloatArray]:
+def _similarity_columns(gram: FloatArray, n: int) -> Columns:
     lead_norm = float(np.sqrt(gram[:_LEAD_SIZE, :_LEAD_SIZE].sum())) or 1.0
     totals = gram.sum(axis=1)
     article_norm = float(np.sqrt(totals.sum())) or 1.0
@@ -291,17 +310,17 @@ def _similarity_columns(gram: FloatArray, n: int) -> list[FloatArray]:
     largest, sums = sides.max(axis=2), sides.sum(axis=2) / max(n - 1, 1)
     neighbours = np.zeros(n + 1)
     neighbours[1:-1] = np.diagonal(gram, 1)
-    return [
-        gram[:, 0],
-        gram[:, :_LEAD_SIZE].sum(axis=1) / lead_norm,
-        neighbours[:-1],
-        neighbours[1:],
-        totals / article_norm,
-        largest[0],
-        largest[1],
-        sums[1],
-        sums[0],
-    ]
+    return {
+        "sim_first": gram[:, 0],
+        "sim_lead": gram[:, :_LEAD_SIZE].sum(axis=1) / lead_norm,
+        "sim_previous": neighbours[:-1],
+        "sim_next": neighbours[1:],
+        "sim_article": totals / article_norm,
+        "max_sim_earlier": largest[0],
+        "max_sim_later": largest[1],
+        "centrality_forward": sums[1],
+        "centrality_backward": sums[0],
+    }
 
 
 @functools.lru_cache(maxsize=_TRIANGLE_CACHE)
@@ -326,42 +345,18 @@ def _gram(unit: FloatArray, has_words: npt.NDArray[np.bool_]) -> FloatArray:
     return gram
 
 
-def _weight_columns(terms: _Terms) -> list[FloatArray]:
-    lengths = np.maximum(terms.sentence_lengths, 1.0)
-    density = terms.sentence_density / lengths
-    mean_idf = terms.sentence_idf / lengths
-    return [density, mean_idf]
-
-
-def _surface_columns(lowered: Sequence[str], terms: _Terms) -> list[FloatArray]:
+def _surface_columns(lowered: Sequence[str], joined: str, ends: IntArray) -> Columns:
     # "bone dry: a farmer surveys his land" - DailyMail captions open with a label and a colon.
     label = itertools.repeat(_LABEL_CHARS)
     colon = map(str.find, lowered, itertools.repeat(":"), itertools.repeat(0), label)
-    return [
-        (np.fromiter(colon, dtype=np.float64, count=len(lowered)) > 0).astype(np.float64),
-        terms.sentence_digits / np.maximum(terms.sentence_lengths, 1.0),
-    ]
-
-
-def _context_columns(
-    lowered: Sequence[str], joined: str, ends: IntArray, named: Mapping[str, FloatArray]
-) -> list[FloatArray]:
-    colon = named["has_colon_early"]
-    lengths = named["word_count"]
-    long = lengths >= _LONG_WORDS
-    long_position: FloatArray = np.cumsum(long) - long
     stripped = map(str.rstrip, lowered, itertools.repeat("\"”’' )"))
     closed = map(str.endswith, stripped, itertools.repeat((".", "!", "?")))
-    return [
-        _sentences_containing(joined, ends, _QUOTE_MARKS),
-        np.concatenate(([0.0], colon[:-1])),
-        np.concatenate((colon[1:], [0.0])),
-        np.concatenate(([0.0], lengths[:-1])),
-        np.concatenate((lengths[1:], [0.0])),
-        long_position.astype(np.float64),
-        _sentences_containing(joined, ends, _CAPTION_CUES),
-        np.fromiter(closed, dtype=np.float64, count=len(lowered)),
-    ]
+    return {
+        "has_colon_early": (np.fromiter(colon, np.int64, len(lowered)) > 0).astype(np.float64),
+        "has_quote": _sentences_containing(joined, ends, _QUOTE_MARKS),
+        "has_caption_cue": _sentences_containing(joined, ends, _CAPTION_CUES),
+        "ends_properly": np.fromiter(closed, dtype=np.float64, count=len(lowered)),
+    }
 
 
 def _sentences_containing(joined: str, ends: IntArray, needles: Sequence[str]) -> FloatArray:
@@ -377,20 +372,14 @@ def _sentences_containing(joined: str, ends: IntArray, needles: Sequence[str]) -
     return flags
 
 
-def _article_relative_columns(columns: list[FloatArray]) -> list[FloatArray]:
+def _article_relative_columns(columns: Columns, n: int) -> Columns:
     """Where each sentence stands within its own article (trees see one sentence at a time)."""
-    named = dict(zip(FEATURE_NAMES, columns, strict=False))
-    n = len(columns[0])
-    junk = (named["word_count"] < _SHORT_WORDS) | (named["has_colon_early"] > 0)
-    clean_position: FloatArray = np.cumsum(~junk) - (~junk)
-    lengths = named["word_count"]
-    ranked = np.array([named[name] for name in _RANKED])
-    ranks = _ranks(ranked) / n
-    return [
-        clean_position.astype(np.float64),
-        *ranks,
-        lengths / max(float(lengths.mean()), 1.0),
-    ]
+    lengths = columns["word_count"]
+    ranks = _ranks(np.array([columns[name] for name in _RANKED])) / n
+    return {
+        **dict(zip(_RANK_NAMES, ranks, strict=True)),
+        "relative_length": lengths / max(float(lengths.sum()) / n, 1.0),
+    }
 
 
 def _ranks(rows: FloatArray) -> FloatArray:
