@@ -95,6 +95,8 @@ def select_key_quotes(quotes: Sequence[Quote], n: int = 3) -> tuple[Quote, ...]:
 
 def find_quoted_spans(text: str, paragraphs: Sequence[Span]) -> list[QuotedSpan]:
     """Pair quotation marks within each paragraph; an open quote ends with its paragraph."""
+    if '"' not in text and "“" not in text and "”" not in text:
+        return []  # three substring searches cost less than one regex scan for marks
     spans: list[QuotedSpan] = []
     left_open = False
     for index, para in enumerate(paragraphs):
