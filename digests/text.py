@@ -195,7 +195,8 @@ def _normalize(raw: str) -> str:
         text = _strip_html(text)
     if "&" in text:
         text = html.unescape(text)
-    text = _INVISIBLE.sub("", text)
+    if not text.replace("\n", "").isprintable():  # invisible characters are all unprintable
+        text = _INVISIBLE.sub("", text)
     if '"' in text:
         text = _repair_straight_quotes(text)
     if text.isascii():  # nothing below can match ASCII text
