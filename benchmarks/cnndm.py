@@ -45,7 +45,7 @@ class Article:
 
 def load_articles(path: Path, limit: int | None = None) -> list[Article]:
     """Read a CNN/DailyMail JSONL file ({"id", "text", "summary"} a line)."""
-    articles = []
+    articles: list[Article] = []
     for article in _read(path):
         if limit is not None and len(articles) >= limit:
             break

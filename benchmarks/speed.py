@@ -70,7 +70,7 @@ def detokenize(text: str) -> str:
 
 def load_articles(path: Path, limit: int | None) -> list[dict[str, str]]:
     """Articles of a JSONL file, tokens converted."""
-    articles = []
+    articles: list[dict[str, str]] = []
     with path.open(encoding="utf-8") as lines:
         for line in lines:
             record = json.loads(line)

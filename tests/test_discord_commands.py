@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -76,7 +77,7 @@ async def adapter(discord_api: DiscordStandIn, store: Store) -> AsyncIterator[Di
 
 
 async def _run(
-    discord_api: DiscordStandIn, command: str, *values: str, **member: int
+    discord_api: DiscordStandIn, command: str, *values: str, **member: Any
 ) -> list[PostedMessage]:
     spec = next(c for c in discord_api.commands if c["name"] == command)
     options = dict(zip((o["name"] for o in spec["options"]), values, strict=False))
