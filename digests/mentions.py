@@ -1,7 +1,8 @@
 """Cue verbs and speaker mentions: the words next to a quote that say who said it.
 
-`find_cues` finds speech verbs ("said", "told", "according to") with one set lookup per word,
-several times faster than one regular expression alternating over ~250 verbs. `mention_before`
+`find_cues` finds speech verbs ("said", "told", "according to") with one regular expression
+whose alternatives are the verbs' letter tree (`sa(?:id|ys?)`): twice as fast as a set lookup
+per word, and several times faster than a flat alternation over ~250 verbs. `mention_before`
 walks back from a cue to its subject (`Secretary General Jens Stoltenberg said`, `a spokesman
 for the campaign said`, stepping over `on Friday`, `(R-Fla.)` and `, the party's nominee,`);
 `mention_after` reads the subject of an inverted cue (`said Marta Okonkwo`, `according to
@@ -13,8 +14,8 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Iterator
-from typing import NamedTuple
+from collections.abc import Iterable, Iterator
+from typing import Any, NamedTuple
 
 from digests.names import PRONOUNS, word_set
 from digests.text import Span
@@ -42,7 +43,6 @@ _CUE_WORDS = (
     "cried screamed hollered"
 )
 _CUES = word_set(_CUE_WORDS)
-_CUE_CANDIDATE = re.compile(r"\b(?:[a-z]+|According)\b")
 # Cues of two words, by their first word: `according to`, `pointed out`, `shot back`.
 _CUE_PHRASES = {
     "according": re.compile(r" to\b"),
@@ -54,6 +54,32 @@ _CUE_PHRASES = {
     "shot": re.compile(r" back\b"),
     "fired": re.compile(r" back\b"),
 }
+
+
+def _letter_tree(words: Iterable[str]) -> str:
+    """A pattern matching exactly `words`, as nested alternatives sharing their prefixes."""
+    tree: dict[str, dict[str, Any]] = {}
+    for word in words:
+        node = tree
+        for letter in word:
+            node = node.setdefault(letter, {})
+        node[""] = {}
+    return _branch_pattern(tree)
+
+
+def _branch_pattern(node: dict[str, dict[str, Any]]) -> str:
+    branches = [
+        re.escape(letter) + _branch_pattern(child) for letter, child in node.items() if letter
+    ]
+    if not branches:
+        return ""
+    body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+    return f"(?:{body})?" if "" in node else body
+
+
+_CUE_CANDIDATE = re.compile(
+    rf"\b(?:{_letter_tree(sorted(_CUES | _CUE_PHRASES.keys() | {'According'}))})\b"
+)
 TOKEN = re.compile(r"[^\W_](?:[\w’'.\-]*\w)?\.?|[,;:()—–]")
 _SKIP = word_set(
     "has had have also later then once previously recently further again would will could "
@@ -101,7 +127,7 @@ class Cue(NamedTuple):
 
 
 def find_cues(text: str, lo: int, hi: int) -> Iterator[Cue]:
-    """The cue words of `text[lo:hi]`, in order: a set lookup per word, not a big regex."""
+    """The cue words of `text[lo:hi]`, in order."""
     for match in _CUE_CANDIDATE.finditer(text, lo, hi):
         word = match.group()
         if word in _CUES:
