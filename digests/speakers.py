@@ -36,9 +36,11 @@ if TYPE_CHECKING:
     from digests.quotes import QuotedSpan
 
 
+# The mark comes first and the look-behinds (which include it) after: a pattern opening with
+# look-behinds runs them at every position of the text.
 _SENTENCE_END = re.compile(
-    r"(?<![A-Z])(?<!Mr)(?<!Ms)(?<!Dr)(?<!Jr)(?<!St)(?<!Mrs)(?<!Sen)(?<!Rep)(?<!Gov)(?<!Gen)"
-    r"[.!?][\"”’)]*\s+(?=[\"“‘(]?[A-Z0-9])|\n"
+    r"[.!?](?<![A-Z].)(?<!Mr.)(?<!Ms.)(?<!Dr.)(?<!Jr.)(?<!St.)(?<!Mrs.)(?<!Sen.)(?<!Rep.)"
+    r"(?<!Gov.)(?<!Gen.)[\"”’)]*\s+(?=[\"“‘(]?[A-Z0-9])|\n"
 )
 _AFTER_OK_END = frozenset(",?!—–-…:;")
 _RELATIVE_PRONOUNS = word_set("who which that")
