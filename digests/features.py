@@ -67,9 +67,8 @@ FEATURE_NAMES: tuple[str, ...] = (
 )
 
 _WORD = re.compile(r"\w+")
-# Sentences are joined with a NUL for one regex pass over the article.
+# Sentences are joined with a NUL (not a word character) for one pass over the article.
 _SEPARATOR = "\x00"
-_WORD_OR_SEPARATOR = re.compile(r"\w+|\x00")
 _SHORT_WORDS = 5
 _LABEL_CHARS = 60
 _LONG_WORDS = 10
