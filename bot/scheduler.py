@@ -11,6 +11,7 @@ max_instances=1 and coalesce=True, so a slow tick is never run twice at once or 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from concurrent.futures import Executor
@@ -88,14 +89,32 @@ class Ticks:
         )
 
 
+class TickScheduler(AsyncIOScheduler):  # type: ignore[misc]  # APScheduler 3 is untyped
+    """An AsyncIOScheduler that knows its running ticks, so stopping can wait for them."""
+
+    def __init__(self) -> None:
+        super().__init__(timezone="UTC")
+        self.running_ticks: set[asyncio.Task[None]] = set()
+
+    async def stop(self) -> None:
+        """Stop scheduling, cancel the running ticks and wait until they have unwound.
+
+        Call it before closing the store: a tick cancelled mid-query must finish with its
+        connection before the engine is disposed of, or the event loop cannot close.
+        """
+        if self.running:
+            self.shutdown(wait=False)  # cancels the running ticks, without waiting
+        await asyncio.gather(*self.running_ticks, return_exceptions=True)
+
+
 def build_scheduler(
     ticks: Ticks,
     *,
     clock: Clock = utc_now,
     poll_seconds: float = POLL_SECONDS,
-) -> AsyncIOScheduler:
-    """An AsyncIOScheduler running the ticks (not started: call .start() in a running loop)."""
-    scheduler = AsyncIOScheduler(timezone="UTC")
+) -> TickScheduler:
+    """A scheduler running the ticks (not started: call .start() in a running loop)."""
+    scheduler = TickScheduler()
     every = ticks.config.delivery.tick_seconds
     jobs: list[tuple[str, Callable[[datetime], Awaitable[Any]], float]] = [
         ("poll", ticks.poll, poll_seconds),
@@ -105,7 +124,7 @@ def build_scheduler(
     ]
     for name, tick, seconds in jobs:
         scheduler.add_job(
-            _guarded(name, tick, clock),
+            _guarded(name, tick, clock, scheduler.running_ticks),
             "interval",
             seconds=seconds,
             id=name,
@@ -117,13 +136,21 @@ def build_scheduler(
 
 
 def _guarded(
-    name: str, tick: Callable[[datetime], Awaitable[Any]], clock: Clock
+    name: str,
+    tick: Callable[[datetime], Awaitable[Any]],
+    clock: Clock,
+    running: set[asyncio.Task[None]],
 ) -> Callable[[], Awaitable[None]]:
     async def run() -> None:
+        task = asyncio.current_task()
+        if task is not None:
+            running.add(task)
         try:
             await tick(clock())
         except Exception:  # a failed tick is retried at the next interval
             logger.exception("the %s tick failed", name)
+        finally:
+            running.discard(task)
 
     run.__name__ = f"{name}_tick"
     return run

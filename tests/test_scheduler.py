@@ -68,5 +68,6 @@ async def test_the_scheduler_runs_every_tick(ticks: Ticks) -> None:
     try:
         await asyncio.wait_for(sent.wait(), timeout=10)
     finally:
-        scheduler.shutdown(wait=False)
+        await scheduler.stop()
+    assert not scheduler.running_ticks
     assert sent.is_set()
