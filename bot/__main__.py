@@ -134,7 +134,7 @@ async def _serve(config: Config, *, console: bool) -> int:
         await core.tick()
         scheduler = build_scheduler(core.ticks, clock=core.clock)
         scheduler.start()
-        stack.callback(scheduler.shutdown, wait=False)
+        stack.push_async_callback(scheduler.stop)
         if terminal is None:
             await asyncio.Event().wait()
         else:
@@ -169,7 +169,7 @@ async def _send_only(config: Config) -> int:
         scheduler = build_scheduler(core.ticks, clock=core.clock)
         scheduler.remove_job("poll")  # the `all` process reads the sources
         scheduler.start()
-        stack.callback(scheduler.shutdown, wait=False)
+        stack.push_async_callback(scheduler.stop)
         await asyncio.Event().wait()
     return 0
 
