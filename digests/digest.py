@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import bisect
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
@@ -54,8 +55,9 @@ def _compose(
     body = heading.body
     sentences = _summary_candidates(body, (heading.headline, heading.standfirst))
     quotes: tuple[Quote, ...] = _attempt(lambda: extract_quotes(body.text, body.paragraphs), ())
+    inside = _inside_quotations(sentences, quotes)
     summary: tuple[Span, ...] = _attempt(
-        lambda: extract_summary(body.text, sentences, headline=heading.headline),
+        lambda: extract_summary(body.text, sentences, headline=heading.headline, avoid=inside),
         sentences[:_FALLBACK_SUMMARY_SENTENCES],
     )
     return Digest(
@@ -68,6 +70,25 @@ def _compose(
         url=url,
         published=published,
     )
+
+
+def _inside_quotations(sentences: Sequence[Span], quotes: Sequence[Quote]) -> frozenset[int]:
+    """Sentences that start or end inside a quotation of several sentences.
+
+    Such a sentence ("We have one mission: to ensure the safety of all 30 countries." from the
+    middle of a longer quote) reads as the reporter's own words when shown alone.
+    """
+    spans = sorted((q.start, q.end) for q in quotes if q.end - q.start > 0)
+    if not spans:
+        return frozenset()
+    starts = [start for start, _ in spans]
+    inside = set()
+    for index, sentence in enumerate(sentences):
+        for edge in (sentence.start, sentence.end):
+            at = bisect.bisect_right(starts, edge - 1) - 1
+            if at >= 0 and spans[at][0] < edge < spans[at][1]:
+                inside.add(index)
+    return frozenset(inside)
 
 
 def _attempt(step: Callable[[], _T], fallback: _T) -> _T:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any
@@ -108,8 +108,10 @@ def extract_summary(
     headline: str = "",
     max_sentences: int = 3,
     max_chars: int | None = None,
+    avoid: Collection[int] = (),
 ) -> tuple[Span, ...]:
-    """The summary sentences, chosen among `sentences`, in article order."""
+    """The summary sentences, chosen among `sentences` (never those whose index is in `avoid`),
+    in article order."""
     del text  # the spans carry their text; the argument keeps the digest steps uniform
     candidates = [s.text for s in sentences[:MAX_CANDIDATES]]
     if not candidates or max_sentences <= 0:
@@ -121,6 +123,7 @@ def extract_summary(
         headline=headline,
         max_sentences=max_sentences,
         max_chars=max_chars,
+        avoid=avoid,
     )
     return tuple(sentences[i] for i in sorted(chosen))
 
@@ -132,6 +135,7 @@ def select_sentences(
     headline: str = "",
     max_sentences: int = 3,
     max_chars: int | None = None,
+    avoid: Collection[int] = (),
 ) -> list[int]:
     """Best-first choice by `order`: trigram blocking, no headline repeat, within the budget."""
     headline_words = set(tokenize(headline)) if headline else set()
@@ -142,7 +146,9 @@ def select_sentences(
         sentence = sentences[index]
         cost = len(sentence) + (1 if chosen else 0)
         # The cheap tests first: most sentences tried are never tokenized.
-        if is_quote_fragment(sentence) or (max_chars is not None and used + cost > max_chars):
+        if index in avoid or is_quote_fragment(sentence):
+            continue
+        if max_chars is not None and used + cost > max_chars:
             continue
         words = tokenize(sentence)
         grams = _trigrams(words)

@@ -186,3 +186,23 @@ def test_digest_offsets_and_sentences_hold_for_any_text(text: str, title: str | 
     sentences = _body_sentences(digest)
     for span in digest.summary:
         assert (span.start, span.end, span.text) in sentences
+
+
+LONG_QUOTE = (
+    "Harbour pilots ended their strike on Monday after the port agreed to hire twelve more "
+    "pilots, union leader Maren Olsen said.\n\n"
+    "“We have waited three years for this. Twelve pilots will not solve everything. But the "
+    "night shifts will finally be safe again,” Olsen said.\n\n"
+    "Ships had queued outside the harbour for four days during the strike."
+)
+
+
+def test_no_summary_sentence_starts_or_ends_inside_a_quotation() -> None:
+    digest = build_digest(LONG_QUOTE, title="Harbour pilots end strike")
+    quotes = [(q.start, q.end) for q in digest.quotes]
+    assert any(digest.text[s:e].count(". ") >= 2 for s, e in quotes), "a long quote was found"
+    for sentence in digest.summary:
+        for start, end in quotes:
+            assert not start < sentence.start < end, sentence.text
+            assert not start < sentence.end < end, sentence.text
+    assert "Twelve pilots will not solve everything." not in [s.text for s in digest.summary]
