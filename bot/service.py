@@ -332,7 +332,13 @@ class NewsService:
         )
 
     async def import_opml(self, text: str, by: str) -> list[tuple[str, SourceReport | str]]:
-        """Add every source of an OPML document; each URL with its report or why it failed."""
+        """Add every source of an OPML document, given as text or as the http(s) URL of one;
+        each feed URL comes back with its report or why it failed."""
+        if text.startswith(("http://", "https://")) and not any(c.isspace() for c in text):
+            if self.fetcher is None:
+                raise UsageError("this bot cannot fetch sources")
+            fetched = await self.fetcher.fetch(text)
+            text = fetched.content.decode("utf-8", errors="replace")
         outlines = parse_opml(text)
         if not outlines:
             raise UsageError("no feeds found in that OPML")

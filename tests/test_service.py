@@ -177,3 +177,14 @@ async def test_opml_import_and_export(service: NewsService, server: FeedServer) 
     assert "gone.xml" not in exported
     stats = await service.stats()
     assert (stats.sources, stats.articles) == (1, 2)
+
+
+async def test_opml_import_from_a_url(service: NewsService, server: FeedServer) -> None:
+    opml = (
+        '<?xml version="1.0"?><opml version="2.0"><head><title>mine</title></head><body>'
+        f'<outline text="Valley" xmlUrl="{server.url("/valley.xml")}"/></body></opml>'
+    )
+    server.add("/subscriptions.opml", opml, content_type="text/x-opml")
+    results = dict(await service.import_opml(server.url("/subscriptions.opml"), "admin"))
+    assert list(results) == [server.url("/valley.xml")]
+    assert not isinstance(results[server.url("/valley.xml")], str)
