@@ -55,21 +55,34 @@ async def database(backend: str, tmp_path: Path) -> AsyncIterator[Database]:
     if backend == "sqlite":
         yield Database("sqlite", f"sqlite+aiosqlite:///{tmp_path / 'news.db'}")
         return
-    schema = f"t_{uuid.uuid4().hex[:12]}"
+    async with scratch_postgres("SCHEMA") as schema:
+        yield Database("postgresql", POSTGRES_URL, {"server_settings": {"search_path": schema}})
+
+
+@asynccontextmanager
+async def scratch_postgres(kind: str) -> AsyncIterator[str]:
+    """A throwaway PostgreSQL SCHEMA or DATABASE, dropped afterwards; yields its name.
+
+    Skips the test when the server is unreachable, unless CI is set: then it fails.
+    """
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    drop = (
+        f"DROP SCHEMA {name} CASCADE" if kind == "SCHEMA" else f"DROP DATABASE {name} WITH (FORCE)"
+    )
     admin = create_async_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
     try:
         async with admin.connect() as conn:
-            await conn.execute(text(f"CREATE SCHEMA {schema}"))
+            await conn.execute(text(f"CREATE {kind} {name}"))
     except OSError as exc:
         await admin.dispose()
         if os.environ.get("CI"):
             raise
         pytest.skip(f"PostgreSQL unreachable: {exc}")
     try:
-        yield Database("postgresql", POSTGRES_URL, {"server_settings": {"search_path": schema}})
+        yield name
     finally:
         async with admin.connect() as conn:
-            await conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+            await conn.execute(text(drop))
         await admin.dispose()
 
 

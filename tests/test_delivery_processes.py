@@ -18,7 +18,6 @@ import asyncio
 import os
 import signal
 import sys
-import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
@@ -29,8 +28,7 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import select, text
-from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy import select
 
 from bot.config import Config, SourcesConfig
 from bot.delivery import CONCURRENT_SENDS
@@ -38,7 +36,7 @@ from bot.migrations import upgrade_schema
 from bot.models import DeliveryStatus
 from bot.runtime import SAMPLES
 from bot.store import Store, open_store, schema
-from tests.stores import POSTGRES_URL
+from tests.stores import POSTGRES_URL, scratch_postgres
 from tests.telegram_api import TOKEN
 from tests.test_delivery import add_sample_articles, subscribe_chats
 
@@ -99,22 +97,8 @@ async def standin() -> AsyncIterator[StandIn]:
 @pytest.fixture
 async def postgres_url() -> AsyncIterator[str]:
     """A fresh PostgreSQL database (processes cannot be handed a per-test search_path)."""
-    name = f"nd_{uuid.uuid4().hex[:12]}"
-    admin = create_async_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-    try:
-        async with admin.connect() as conn:
-            await conn.execute(text(f"CREATE DATABASE {name}"))
-    except OSError as exc:
-        await admin.dispose()
-        if os.environ.get("CI"):
-            raise
-        pytest.skip(f"PostgreSQL unreachable: {exc}")
-    try:
+    async with scratch_postgres("DATABASE") as name:
         yield POSTGRES_URL.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        async with admin.connect() as conn:
-            await conn.execute(text(f"DROP DATABASE {name} WITH (FORCE)"))
-        await admin.dispose()
 
 
 @asynccontextmanager
