@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import multiprocessing
 import random
 import resource
 import statistics
@@ -30,7 +31,10 @@ import uuid
 from collections.abc import Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from datetime import UTC, datetime
+from multiprocessing.connection import Connection
+from multiprocessing.synchronize import Event
 from pathlib import Path
+from types import TracebackType
 from xml.sax.saxutils import escape
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -130,6 +134,16 @@ def render_feed(items: Sequence[tuple[int, str, str]]) -> str:
     )
 
 
+def render_feeds(articles: Sequence[tuple[str, str]], per_feed: int) -> dict[str, str]:
+    """Feeds of `per_feed` articles each, by path."""
+    feeds = {}
+    for start in range(0, len(articles), per_feed):
+        chunk = articles[start : start + per_feed]
+        items = [(start + i, title, body) for i, (title, body) in enumerate(chunk)]
+        feeds[f"/feed-{start // per_feed}.xml"] = render_feed(items)
+    return feeds
+
+
 def engine_throughput(articles: Sequence[tuple[str, str]], sample: int) -> float:
     """build_digest alone, articles per second."""
     chosen = articles[:sample]
@@ -139,7 +153,9 @@ def engine_throughput(articles: Sequence[tuple[str, str]], sample: int) -> float
     return len(chosen) / (time.perf_counter() - start)
 
 
-async def ingest(store: Store, server: FeedServer, feeds: int, executor: Executor | None) -> float:
+async def ingest(
+    store: Store, server: FeedProcess, feeds: int, executor: Executor | None
+) -> float:
     """One polling tick over every feed; return its wall time in seconds."""
     config = Config(
         sources=SourcesConfig(allow_private_addresses=True, concurrency=4, timeout_seconds=60)
@@ -187,7 +203,7 @@ def _p95(values: list[float]) -> float:
     return sorted(values)[int(len(values) * 0.95) - 1]
 
 
-async def run_backend(backend: str, args: argparse.Namespace, server: FeedServer) -> None:
+async def run_backend(backend: str, args: argparse.Namespace, server: FeedProcess) -> None:
     """Ingest into one backend and print its figures."""
     feeds = -(-args.articles // args.per_feed)
     async with _database(backend, args) as (url, connect_args):
@@ -250,20 +266,60 @@ async def main(args: argparse.Namespace) -> None:
     args.engine_rate = engine_throughput(articles, min(len(articles), args.engine_sample))
     print(f"digest engine alone: {args.engine_rate:.0f} articles/s")
     args.executor = _warm_pool(args.workers) if args.workers else None
-    async with FeedServer() as server:
-        for start in range(0, len(articles), args.per_feed):
-            chunk = articles[start : start + args.per_feed]
-            items = [(start + i, title, body) for i, (title, body) in enumerate(chunk)]
-            server.add(
-                f"/feed-{start // args.per_feed}.xml",
-                render_feed(items),
-                content_type="application/rss+xml",
-            )
+    with FeedProcess(render_feeds(articles, args.per_feed)) as server:
         backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
         for backend in backends:
             await run_backend(backend, args, server)
     if args.executor is not None:
         args.executor.shutdown()
+
+
+class FeedProcess:
+    """The feeds served by a FeedServer in a process of its own; use with `with`.
+
+    A real bot does not serve its feeds: in the polling process the server would take CPU time
+    from the ingestion being measured.
+    """
+
+    def __init__(self, feeds: dict[str, str]) -> None:
+        context = multiprocessing.get_context("spawn")
+        self._stop = context.Event()
+        receiver, sender = context.Pipe(duplex=False)
+        self._receiver = receiver
+        self._process = context.Process(target=_serve_feeds, args=(feeds, sender, self._stop))
+        self.port = 0
+
+    def __enter__(self) -> FeedProcess:
+        self._process.start()
+        self.port = self._receiver.recv()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._stop.set()
+        self._process.join()
+        self._receiver.close()
+
+    def url(self, path: str) -> str:
+        """The absolute URL of `path` on the server."""
+        return f"http://127.0.0.1:{self.port}{path}"
+
+
+def _serve_feeds(feeds: dict[str, str], port: Connection, stop: Event) -> None:
+    asyncio.run(_serve_until(feeds, port, stop))
+
+
+async def _serve_until(feeds: dict[str, str], port: Connection, stop: Event) -> None:
+    async with FeedServer() as server:
+        for path, feed in feeds.items():
+            server.add(path, feed, content_type="application/rss+xml")
+        port.send(server.port)
+        port.close()
+        await asyncio.to_thread(stop.wait)
 
 
 def _warm_pool(workers: int) -> ProcessPoolExecutor:
