@@ -6,8 +6,9 @@ crash, only reads what is due. Each due source is read with `read_source` (concu
 same content hash anywhere) are dropped before their digest is built; the rest are digested with
 `build_digest` off the event loop (CPU work: the loop keeps answering chats), saved, and grouped
 into stories with the near-duplicate index. Digests are built in a worker thread by default, or
-in the `executor` given (a ProcessPoolExecutor puts the other cores to work: in one process the
-GIL makes feed parsing, digesting and storing take turns on one core).
+in the `executor` given, where feeds are parsed as well (a ProcessPoolExecutor puts the other
+cores to work: in one process the GIL makes feed parsing, digesting and storing take turns on
+one core).
 
 A failure never stops the tick: it is recorded on its source with the error, the next attempt
 backs off exponentially (interval x 2^failures, at most MAX_BACKOFF), and a source failing for
@@ -135,6 +136,7 @@ async def poll_source(
             etag=source.etag,
             last_modified=source.last_modified,
             known_guids=await store.recent_guids(source.id),
+            executor=executor,
         )
         saved = await save_items(store, source.id, read.items, now, index=index, executor=executor)
     except SourceError as exc:

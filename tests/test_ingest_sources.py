@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, datetime
 
 import pytest
@@ -167,6 +168,18 @@ async def test_garbage_is_not_a_feed(server: FeedServer, fetcher: Fetcher) -> No
     server.add("/feed", "%%% \x7f not xml at all {{{", content_type="text/plain")
     with pytest.raises(SourceError, match="not a feed"):
         await read_source(fetcher, server.url("/feed"), kind="feed")
+
+
+async def test_feeds_parsed_in_an_executor(server: FeedServer, fetcher: Fetcher) -> None:
+    server.add("/html", "<html><body><p>Sorry, moved.</p></body></html>", content_type=RSS_TYPE)
+    with ProcessPoolExecutor(1) as executor:
+        url = serve(server, "/rss", RSS20, content_type=RSS_TYPE)
+        read = await read_source(fetcher, url, full_text=False, executor=executor)
+        with pytest.raises(SourceError) as caught:
+            await read_source(fetcher, server.url("/html"), kind="feed", executor=executor)
+    assert read.title == "Harbour Gazette"
+    assert [item.guid for item in read.items] == ["ferry-1"]
+    assert caught.value.reason == "not a feed"
 
 
 async def test_empty_feed_has_no_items(server: FeedServer, fetcher: Fetcher) -> None:

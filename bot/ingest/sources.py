@@ -7,13 +7,16 @@ feed (one article), or a local folder (`file://` URL or path, only inside a fold
 their link and extracted with trafilatura; a failed full-text fetch keeps the snippet.
 
 Parsing and extraction are CPU work in synchronous libraries, so they run in a worker thread
-(asyncio.to_thread) to keep the event loop answering chats meanwhile.
+(asyncio.to_thread) to keep the event loop answering chats meanwhile. Given an `executor` (the
+poller's process pool), feeds are parsed there instead: a thread of the polling process takes
+turns with the event loop for the GIL, a process runs on another core.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Collection, Iterable
+from concurrent.futures import Executor
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
@@ -71,8 +74,12 @@ async def read_source(
     last_modified: str | None = None,
     known_guids: Collection[str] = (),
     full_text: bool = True,
+    executor: Executor | None = None,
 ) -> SourceRead:
-    """Read a source; entries whose GUID is in `known_guids` are skipped (no full-text fetch)."""
+    """Read a source; entries whose GUID is in `known_guids` are skipped (no full-text fetch).
+
+    Feeds are parsed in `executor` if one is given, else in a worker thread.
+    """
     if kind == "folder" or is_local_source(url):
         return await _read_folder(fetcher.config, url, known_guids)
     fetched = await fetcher.fetch(url, etag=etag, last_modified=last_modified)
@@ -80,7 +87,7 @@ async def read_source(
         return _unchanged(fetched, kind or "feed")
     if kind == "page":
         return await _read_page(fetched)
-    feed = await _feed_or_none(fetched)
+    feed = await _feed_or_none(fetched, executor)
     if feed is None and kind == "feed":
         raise SourceError(fetched.url, "not a feed")
     if feed is None:
@@ -88,7 +95,9 @@ async def read_source(
         if not discovered:
             return await _read_page(fetched)
         fetched = await fetcher.fetch(discovered[0])
-        feed = await asyncio.to_thread(_parse, fetched)
+        feed = await _feed_or_none(fetched, executor)
+        if feed is None:
+            raise SourceError(fetched.url, "not a feed")
     return await _read_feed(fetcher, fetched, feed, known_guids, full_text=full_text)
 
 
@@ -97,15 +106,19 @@ def is_local_source(url: str) -> bool:
     return url.startswith(("file:", "/", "~", "./"))
 
 
-async def _feed_or_none(fetched: FetchResult) -> ParsedFeed | None:
+async def _feed_or_none(fetched: FetchResult, executor: Executor | None) -> ParsedFeed | None:
+    if executor is None:
+        return await asyncio.to_thread(_parse_or_none, fetched)
+    loop = asyncio.get_running_loop()
+    return await loop.run_in_executor(executor, _parse_or_none, fetched)
+
+
+def _parse_or_none(fetched: FetchResult) -> ParsedFeed | None:
+    """The parsed feed, or None: returned, not raised, as SourceError does not unpickle."""
     try:
-        return await asyncio.to_thread(_parse, fetched)
+        return parse_feed(fetched.content, url=fetched.url, content_type=fetched.content_type)
     except SourceError:
         return None
-
-
-def _parse(fetched: FetchResult) -> ParsedFeed:
-    return parse_feed(fetched.content, url=fetched.url, content_type=fetched.content_type)
 
 
 def _unchanged(fetched: FetchResult, kind: str) -> SourceRead:
