@@ -2,7 +2,20 @@
 
 from __future__ import annotations
 
-from bot.ingest.similarity import NearDuplicateIndex, content_hash, signature
+import zlib
+
+import numpy as np
+from datasketch import MinHash
+
+from bot.ingest.similarity import (
+    NUM_PERM,
+    SCHEME,
+    SEED,
+    NearDuplicateIndex,
+    _shingles,
+    content_hash,
+    signature,
+)
 
 WIRE = (
     "The central bank raised interest rates by a quarter point on Wednesday, citing persistent "
@@ -46,6 +59,13 @@ def test_index_rebuilt_from_stored_signatures_finds_the_same() -> None:
     assert rebuilt.query(SITE_B) == ["gazette-1"]
     rebuilt.remove("gazette-1")
     assert rebuilt.query(SITE_B) == []
+
+
+def test_signature_matches_a_minhash_that_derives_its_own_permutations() -> None:
+    # stored signatures stay comparable with ones made before the permutations were shared
+    minhash = MinHash(num_perm=NUM_PERM, seed=SEED, scheme=SCHEME, hashfunc=zlib.crc32)
+    minhash.update_batch(_shingles(WIRE))
+    assert signature(WIRE) == minhash.hashvalues.astype(np.dtype("<u4")).tobytes()
 
 
 def test_short_texts_are_never_near_duplicates() -> None:
