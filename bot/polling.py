@@ -18,6 +18,7 @@ backs off exponentially (interval x 2^failures, at most MAX_BACKOFF), and a sour
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import math
 from collections.abc import Sequence
@@ -196,11 +197,12 @@ async def save_items(
     fresh = await _unknown_items(store, source_id, items, now)
     if not fresh:
         return 0
-    loop = asyncio.get_running_loop()
+    drafts, hashes = [item for item, _ in fresh], [known for _, known in fresh]
+    prepare = functools.partial(prepare_articles, source_id, drafts, now, content_hashes=hashes)
     if executor is None:
-        prepared = await asyncio.to_thread(prepare_articles, source_id, fresh, now)
+        prepared = await asyncio.to_thread(prepare)
     else:
-        prepared = await loop.run_in_executor(executor, prepare_articles, source_id, fresh, now)
+        prepared = await asyncio.get_running_loop().run_in_executor(executor, prepare)
     near = _near_duplicates(index, prepared)
     saved = await store.save_articles(prepared, now=now, near_duplicate_of=near)
     return len(saved)
@@ -208,7 +210,8 @@ async def save_items(
 
 async def _unknown_items(
     store: Store, source_id: int, items: Sequence[ArticleDraft], now: datetime
-) -> list[ArticleDraft]:
+) -> list[tuple[ArticleDraft, str]]:
+    """The items not stored yet, each with its content hash."""
     unique: dict[str, ArticleDraft] = {}
     for item in items:
         unique.setdefault(_item_url(source_id, item), item)
@@ -225,7 +228,7 @@ async def _unknown_items(
     for other in {k.id for k in known if k.source_id != source_id}:
         await store.add_story_source(other, source_id, now=now)
     return [
-        item
+        (item, hashes[url])
         for url, item in unique.items()
         if url not in seen_urls and hashes[url] not in seen_hashes and item.guid not in seen_guids
     ]
@@ -237,13 +240,25 @@ def _item_url(source_id: int, item: ArticleDraft) -> str:
 
 
 def prepare_articles(
-    source_id: int, items: Sequence[ArticleDraft], now: datetime
+    source_id: int,
+    items: Sequence[ArticleDraft],
+    now: datetime,
+    *,
+    content_hashes: Sequence[str] | None = None,
 ) -> list[NewArticle]:
-    """Build the digest, content hash and near-duplicate signature of each item (CPU work)."""
-    return [_new_article(source_id, item, now) for item in items]
+    """Build the digest, content hash and near-duplicate signature of each item (CPU work).
+
+    `content_hashes`, one per item, are the hashes the caller already has for its dedup check.
+    """
+    if content_hashes is None:
+        content_hashes = [content_hash(item.text) for item in items]
+    return [
+        _new_article(source_id, item, now, known)
+        for item, known in zip(items, content_hashes, strict=True)
+    ]
 
 
-def _new_article(source_id: int, item: ArticleDraft, now: datetime) -> NewArticle:
+def _new_article(source_id: int, item: ArticleDraft, now: datetime, item_hash: str) -> NewArticle:
     digest = build_digest(item.text, title=item.title or None, url=item.url)
     return NewArticle(
         source_id=source_id,
@@ -257,7 +272,7 @@ def _new_article(source_id: int, item: ArticleDraft, now: datetime) -> NewArticl
         quotes=_quotes(digest),
         published=item.published,
         fetched_at=now,
-        content_hash=content_hash(item.text),
+        content_hash=item_hash,
         signature=signature(digest.text) or None,
     )
 
