@@ -334,6 +334,16 @@ async def test_an_item_can_join_the_story_of_an_earlier_item_of_its_batch(store:
     assert saved[0].story_id == saved[1].story_id != saved[2].story_id
 
 
+async def test_stories_started_in_one_batch_belong_to_their_own_articles(store: Store) -> None:
+    source_id = await _source(store)
+    await store.save_articles([_article(source_id, 1)], now=NOW)
+    batch = [_article(source_id, n) for n in (2, 3, 4)]
+    saved = await store.save_articles(batch, now=NOW + timedelta(minutes=1))
+    ranked = await store.story_ids_since(NOW, limit=10)
+    assert {story: lead for story, lead, _ in ranked} == {s.story_id: s.id for s in saved}
+    assert len({s.story_id for s in saved}) == 3
+
+
 async def test_move_chat_keeps_settings_and_refuses_a_taken_id(store: Store) -> None:
     old, new = ChatRef(Platform.TELEGRAM, "-5"), ChatRef(Platform.TELEGRAM, "-1005")
     taken = ChatRef(Platform.TELEGRAM, "-7")

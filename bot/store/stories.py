@@ -112,8 +112,28 @@ async def _insert_stories(
         {"headline": item.headline, "source_count": 0, "first_seen": now, "last_seen": now}
         for item in items
     ]
+    if conn.dialect.name == "sqlite":
+        return await _insert_sqlite_stories(conn, rows)
     statement = insert(stories).returning(stories.c.id, sort_by_parameter_order=True)
     return [row[0] for row in await conn.execute(statement, rows)]
+
+
+async def _insert_sqlite_stories(
+    conn: AsyncConnection, rows: list[dict[str, object]]
+) -> list[int]:
+    """Insert stories numbered here, in one executemany; return their ids in order.
+
+    SQLAlchemy returns SQLite's new ids in parameter order only by inserting one row per
+    statement. The ids given are the ones SQLite would pick (its rowid is max(id) + 1, the table
+    has no AUTOINCREMENT), and the write transaction (BEGIN IMMEDIATE) holds the database's one
+    write lock, so no other writer takes them meanwhile.
+    """
+    last = await conn.scalar(select(func.max(stories.c.id))) or 0
+    ids = list(range(last + 1, last + 1 + len(rows)))
+    await conn.execute(
+        insert(stories), [{"id": i, **row} for i, row in zip(ids, rows, strict=True)]
+    )
+    return ids
 
 
 async def _set_article_stories(
