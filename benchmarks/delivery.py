@@ -69,6 +69,7 @@ class Result:
     planning: float
     rate: float
     peak_mib: list[float]
+    bot_cpu: float
     standin_cpu: float
     row_bytes: float
     prune: float
@@ -123,6 +124,7 @@ async def run(name: str, url: str, workers: int, subscribers: int, workdir: Path
         try:
             rate = await measure_rate(store, subscribers)
             peaks = [peak_mib(bot.pid) for bot in bots]
+            bot_cpu = sum(cpu_seconds(bot.pid) for bot in bots)
         finally:
             for bot, log in zip(bots, logs, strict=True):
                 await stop(bot, log)
@@ -132,7 +134,8 @@ async def run(name: str, url: str, workers: int, subscribers: int, workdir: Path
         pruned = await store.prune_deliveries(datetime.now(UTC) + timedelta(seconds=1))
         prune = time.perf_counter() - started
         assert pruned == subscribers, pruned
-    return Result(name, subscribers, planning, rate, peaks, standin_cpu, row_bytes, prune)
+    cpu = bot_cpu / subscribers * 1000
+    return Result(name, subscribers, planning, rate, peaks, cpu, standin_cpu, row_bytes, prune)
 
 
 async def measure_rate(store: Store, subscribers: int) -> float:
@@ -184,13 +187,13 @@ def report(results: list[Result]) -> None:
     """Print the figures as a table."""
     print(
         f"{'run':<22} {'subscribers':>11} {'plan s':>7} {'sent/s':>8} {'peak MiB':>16}"
-        f" {'stand-in cpu s':>14} {'bytes/row':>9} {'prune s':>7}"
+        f" {'bot cpu ms/msg':>14} {'stand-in cpu s':>14} {'bytes/row':>9} {'prune s':>7}"
     )
     for r in results:
         peaks = "/".join(f"{p:.0f}" for p in r.peak_mib)
         print(
             f"{r.name:<22} {r.subscribers:>11,} {r.planning:>7.2f} {r.rate:>8.0f} {peaks:>16}"
-            f" {r.standin_cpu:>14.1f} {r.row_bytes:>9.0f} {r.prune:>7.2f}"
+            f" {r.bot_cpu:>14.2f} {r.standin_cpu:>14.1f} {r.row_bytes:>9.0f} {r.prune:>7.2f}"
         )
     print("ledger rows per day = subscribers (one row per subscription and local date)")
 
