@@ -202,3 +202,17 @@ async def test_a_sending_only_publisher_reports_a_refused_token_without_quoting_
             pass
     assert "not-the-token" not in str(caught.value)
     assert caught.value.__cause__ is None
+
+
+async def test_opened_publisher_sends_the_same_digest_text_to_every_chat(
+    api: TelegramAPI,
+) -> None:
+    # Its Bot form-encodes a long text once and reuses it: every chat must get it intact.
+    reply = plain_reply("Café «quoted» & a+b = c; 100% of 5 > 4?\n" * 12)
+    config = TelegramConfig(token=TOKEN, base_url=api.base_url)
+    async with open_telegram_publisher(config, pacer=TelegramPacer(FAST)) as publisher:
+        for chat_id in (41, 42, -1003):
+            await publisher.publish(_chat(chat_id), reply)
+    assert [sent.chat_id for sent in api.sent] == [41, 42, -1003]
+    assert len({sent.text for sent in api.sent}) == 1
+    assert api.sent[0].text.count("Café «quoted» & a+b = c; 100% of 5 > 4?") == 12
