@@ -18,8 +18,12 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from bot.config import Config
+from bot.ingest import Fetcher
 from bot.migrations import upgrade_schema
+from bot.service import NewsService
 from bot.store import Store, open_store
+from tests.feedserver import FeedServer
 
 POSTGRES_URL = os.environ.get(
     "NEWSDIGEST_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
@@ -93,3 +97,19 @@ async def migrated_store(backend: str, tmp_path: Path) -> AsyncIterator[Store]:
         await db.upgrade()
         async with db.store() as store:
             yield store
+
+
+@asynccontextmanager
+async def service_with_feed(
+    tmp_path: Path, config: Config, rss: str
+) -> AsyncIterator[NewsService]:
+    """The real service on a fresh SQLite store, with one feed served from 127.0.0.1 added."""
+    async with (
+        FeedServer() as feeds,
+        migrated_store("sqlite", tmp_path) as store,
+        Fetcher(config.sources) as fetcher,
+    ):
+        feeds.add("/feed.xml", rss, content_type="application/rss+xml")
+        service = NewsService(store, config, fetcher)
+        await service.add_source(feeds.url("/feed.xml"), "admin")
+        yield service

@@ -13,13 +13,11 @@ from adapters.discord.publisher import DiscordPublisher, rest_client
 from bot.chats import ChatRef, Platform
 from bot.config import Config, DiscordConfig, SourcesConfig
 from bot.delivery import DeliveryWorker
-from bot.ingest import Fetcher
 from bot.service import NewsService
 from bot.store import Store
 from tests.discord_api import DiscordStandIn
 from tests.discord_payloads import next_snowflake
-from tests.feedserver import FeedServer
-from tests.stores import migrated_store
+from tests.stores import service_with_feed
 from tests.test_discord_commands import RSS
 
 CONFIG = Config(sources=SourcesConfig(allow_private_addresses=True, timeout_seconds=5.0))
@@ -43,15 +41,8 @@ async def client(discord_api: DiscordStandIn) -> AsyncIterator[discord.Client]:
 
 @pytest.fixture
 async def service(tmp_path: Path) -> AsyncIterator[NewsService]:
-    async with (
-        FeedServer() as feeds,
-        migrated_store("sqlite", tmp_path) as store,
-        Fetcher(CONFIG.sources) as fetcher,
-    ):
-        feeds.add("/harbour.xml", RSS, content_type="application/rss+xml")
-        service = NewsService(store, CONFIG, fetcher)
-        await service.add_source(feeds.url("/harbour.xml"), "admin")
-        yield service
+    async with service_with_feed(tmp_path, CONFIG, RSS) as opened:
+        yield opened
 
 
 async def _deliver(service: NewsService, client: discord.Client, channels: list[int]) -> int:

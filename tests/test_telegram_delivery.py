@@ -13,11 +13,9 @@ from adapters.telegram.publisher import TelegramPublisher, open_telegram_publish
 from bot.chats import ChatRef, Platform
 from bot.config import Config, SourcesConfig, TelegramConfig
 from bot.delivery import DeliveryWorker, SendReport
-from bot.ingest import Fetcher
 from bot.service import NewsService
 from bot.store import Store
-from tests.feedserver import FeedServer
-from tests.stores import migrated_store
+from tests.stores import service_with_feed
 from tests.telegram_api import TOKEN, TelegramAPI, running_telegram_api
 from tests.telegram_rules import FloodModel
 from tests.test_telegram_commands import RSS
@@ -42,15 +40,8 @@ async def publisher(api: TelegramAPI) -> AsyncIterator[TelegramPublisher]:
 
 @pytest.fixture
 async def service(tmp_path: Path) -> AsyncIterator[NewsService]:
-    async with (
-        FeedServer() as feeds,
-        migrated_store("sqlite", tmp_path) as store,
-        Fetcher(CONFIG.sources) as fetcher,
-    ):
-        feeds.add("/valley.xml", RSS, content_type="application/rss+xml")
-        service = NewsService(store, CONFIG, fetcher)
-        await service.add_source(feeds.url("/valley.xml"), "admin")
-        yield service
+    async with service_with_feed(tmp_path, CONFIG, RSS) as opened:
+        yield opened
 
 
 def _chat(chat_id: int) -> ChatRef:
