@@ -19,6 +19,7 @@ from bot.config import Config
 from bot.errors import ConfigError, NotFound, PermissionDenied, SourceError, UsageError
 from bot.replies import Button, Code, Paragraph, Reply, Section, plain_reply
 from bot.service import NewsService
+from bot.store.schedule import parse_at
 from bot.views import (
     render_help,
     render_import,
@@ -32,7 +33,6 @@ from bot.views import (
 )
 
 MAX_STORIES = 20
-_TIME = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 _OFFSET = re.compile(r"^\+(\d{1,5})$")
 log = logging.getLogger(__name__)
 
@@ -239,10 +239,11 @@ def _subscribe_arguments(args: str, config: Config) -> tuple[str, str]:
 
 def parse_time(word: str) -> str:
     """`"7:30"` -> `"07:30"`; anything else is a UsageError."""
-    match = _TIME.match(word)
-    if match is None:
-        raise UsageError(f"“{word}” is not a time; use HH:MM, like 07:30.")
-    return f"{int(match.group(1)):02d}:{match.group(2)}"
+    try:
+        at = parse_at(word)
+    except UsageError as exc:
+        raise UsageError(f"“{word}” is not a time; use HH:MM, like 07:30.") from exc
+    return at.strftime("%H:%M")
 
 
 def parse_timezone(word: str) -> str:

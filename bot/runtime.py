@@ -17,7 +17,7 @@ from pathlib import Path
 import httpx
 
 from bot.chats import Platform
-from bot.config import SAMPLE_FOLDER, Config
+from bot.config import Config
 from bot.delivery import DeliveryWorker
 from bot.ingest import Fetcher
 from bot.migrations import upgrade_schema
@@ -29,7 +29,6 @@ from bot.service import Clock, NewsService, utc_now
 from bot.store import Store, open_store
 
 log = logging.getLogger(__name__)
-SAMPLES = SAMPLE_FOLDER
 
 
 @dataclass(slots=True)

@@ -23,11 +23,11 @@ from sqlalchemy import exists, literal, select
 from adapters.telegram.pacing import FloodLimits, TelegramPacer
 from adapters.telegram.publisher import TelegramPublisher, open_telegram_publisher
 from bot.chats import ChatRef, Platform
+from bot.config import SAMPLE_FOLDER as SAMPLES
 from bot.config import Config, DeliveryConfig, SourcesConfig, TelegramConfig
 from bot.delivery import CONCURRENT_SENDS, DeliveryWorker
 from bot.ingest import Fetcher
 from bot.models import Delivery, DeliveryStatus, Filters
-from bot.runtime import SAMPLES
 from bot.scheduler import Ticks
 from bot.service import NewsService
 from bot.store import Store, schema

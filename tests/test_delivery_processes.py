@@ -30,11 +30,11 @@ import httpx
 import pytest
 from sqlalchemy import select
 
+from bot.config import SAMPLE_FOLDER as SAMPLES
 from bot.config import Config, SourcesConfig
 from bot.delivery import CONCURRENT_SENDS
 from bot.migrations import upgrade_schema
 from bot.models import DeliveryStatus
-from bot.runtime import SAMPLES
 from bot.store import Store, open_store, schema
 from tests.stores import POSTGRES_URL, scratch_postgres
 from tests.telegram_api import TOKEN

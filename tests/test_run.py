@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.runtime import SAMPLES
+from bot.config import SAMPLE_FOLDER
 from tests.discord_api import DiscordStandIn
 from tests.telegram_api import TOKEN, TelegramAPI
 
@@ -32,7 +32,7 @@ def write_config(tmp_path: Path, telegram: TelegramAPI, discord: DiscordStandIn)
 url = "sqlite+aiosqlite:///{tmp_path}/bot.db"
 
 [sources]
-folders = ["{SAMPLES}"]
+folders = ["{SAMPLE_FOLDER}"]
 
 [admins]
 telegram = [{USER}]
