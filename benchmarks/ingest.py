@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import multiprocessing
+import os
 import random
 import resource
 import statistics
@@ -155,8 +156,8 @@ def engine_throughput(articles: Sequence[tuple[str, str]], sample: int) -> float
 
 async def ingest(
     store: Store, server: FeedProcess, feeds: int, executor: Executor | None
-) -> float:
-    """One polling tick over every feed; return its wall time in seconds."""
+) -> tuple[float, dict[str, float]]:
+    """One polling tick over every feed; return its wall time and CPU seconds by process."""
     config = Config(
         sources=SourcesConfig(allow_private_addresses=True, concurrency=4, timeout_seconds=60)
     )
@@ -170,12 +171,41 @@ async def ingest(
             now=NOW,
         )
     async with Fetcher(config.sources) as fetcher:
+        cpu = CpuClock(server, executor)
         start = time.perf_counter()
         report = await poll_due_sources(store, fetcher, config, NOW, executor=executor)
         elapsed = time.perf_counter() - start
+        used = cpu.used()
     if report.failed:
         print(f"  warning: {len(report.failed)} feeds failed", file=sys.stderr)
-    return elapsed
+    return elapsed, used
+
+
+class CpuClock:
+    """CPU seconds used since creation by this process, the digest workers and the feed server."""
+
+    def __init__(self, server: FeedProcess, executor: Executor | None) -> None:
+        workers: dict[int, object] = getattr(executor, "_processes", None) or {}
+        self._pids = {"digest workers": list(workers), "feed server": [server.pid]}
+        self._start = self._read()
+
+    def _read(self) -> dict[str, float]:
+        times = os.times()
+        read = {"polling process": times.user + times.system}
+        for name, pids in self._pids.items():
+            read[name] = sum(_cpu_seconds(pid) for pid in pids)
+        return read
+
+    def used(self) -> dict[str, float]:
+        """CPU seconds used by each part since the clock was made."""
+        end = self._read()
+        return {name: end[name] - self._start[name] for name in end}
+
+
+def _cpu_seconds(pid: int) -> float:
+    """A process's user + system CPU seconds so far (Linux: /proc/PID/stat)."""
+    fields = Path(f"/proc/{pid}/stat").read_text(encoding="utf-8").rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 async def query_latency(store: Store, rounds: int) -> tuple[float, float, float, float]:
@@ -209,7 +239,7 @@ async def run_backend(backend: str, args: argparse.Namespace, server: FeedProces
     async with _database(backend, args) as (url, connect_args):
         await upgrade_schema(url, connect_args=connect_args)
         async with open_store(url, connect_args=connect_args) as store:
-            elapsed = await ingest(store, server, feeds, args.executor)
+            elapsed, cpu = await ingest(store, server, feeds, args.executor)
             stats = await store.stats()
             if store.is_postgresql:  # what autovacuum does soon after a bulk load
                 async with store.writing() as conn:
@@ -218,6 +248,10 @@ async def run_backend(backend: str, args: argparse.Namespace, server: FeedProces
     rate = stats.articles / elapsed
     print(f"{backend}: {stats.articles} articles in {elapsed:.1f} s = {rate:.0f} articles/s")
     print(f"  ingest / engine throughput: {rate / args.engine_rate:.0%}")
+    per_article = ", ".join(
+        f"{name} {seconds / stats.articles * 1000:.2f}" for name, seconds in cpu.items()
+    )
+    print(f"  CPU ms per article: {per_article}; engine alone {1000 / args.engine_rate:.2f}")
     print(f"  stories: {stats.stories}; peak RSS so far: {_peak_mb():.0f} MB")
     print(
         f"  latest(10): median {latency[0]:.1f} ms, p95 {latency[1]:.1f} ms; "
@@ -288,9 +322,11 @@ class FeedProcess:
         self._receiver = receiver
         self._process = context.Process(target=_serve_feeds, args=(feeds, sender, self._stop))
         self.port = 0
+        self.pid = 0
 
     def __enter__(self) -> FeedProcess:
         self._process.start()
+        self.pid = self._process.pid or 0
         self.port = self._receiver.recv()
         return self
 

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
-import zlib
+import re
 
 import numpy as np
 from datasketch import MinHash
+from hypothesis import given
+from hypothesis import strategies as st
 
 from bot.ingest.similarity import (
     NUM_PERM,
     SCHEME,
     SEED,
     NearDuplicateIndex,
-    _shingles,
     content_hash,
+    minhash_values,
+    shingle_hashes,
     signature,
 )
 
@@ -61,10 +64,44 @@ def test_index_rebuilt_from_stored_signatures_finds_the_same() -> None:
     assert rebuilt.query(SITE_B) == []
 
 
-def test_signature_matches_a_minhash_that_derives_its_own_permutations() -> None:
-    # stored signatures stay comparable with ones made before the permutations were shared
-    minhash = MinHash(num_perm=NUM_PERM, seed=SEED, scheme=SCHEME, hashfunc=zlib.crc32)
-    minhash.update_batch(_shingles(WIRE))
+def reference_shingle_hashes(text: str) -> list[int]:
+    """shingle_hashes' definition, one Python integer at a time."""
+    modulo = 2**64
+    words = []
+    for word in re.findall(r"\w+", text.lower()):
+        value = 0
+        for character in word:
+            value = (value * 0x100000001B3 + ord(character)) % modulo
+        words.append(value)
+    grams = zip(words, words[1:], words[2:], strict=False)
+    first, second = 0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F
+    return [((a * first + b * second + c) % modulo) >> 32 for a, b, c in grams]
+
+
+@given(st.text(alphabet=st.sampled_from("ab É_1 ,.“”—\n😀𝔘İß"), max_size=60))
+def test_shingle_hashes_follow_their_definition_over_any_text(text: str) -> None:
+    assert shingle_hashes(text).tolist() == reference_shingle_hashes(text)
+
+
+def test_shingle_hashes_of_a_news_text() -> None:
+    hashes = shingle_hashes(WIRE)
+    assert hashes.tolist() == reference_shingle_hashes(WIRE)
+    assert len(hashes) == len(re.findall(r"\w+", WIRE)) - 2
+    assert len(set(hashes.tolist())) == len(hashes)  # no two of its shingles collide
+
+
+@given(st.lists(st.integers(min_value=0, max_value=2**32 - 1), min_size=1, max_size=50))
+def test_minhash_values_are_datasketchs_affine32_minhash(hashes: list[int]) -> None:
+    minhash = MinHash(num_perm=NUM_PERM, seed=SEED, scheme=SCHEME, hashfunc=int)
+    minhash.update_batch(hashes)
+    assert (
+        minhash_values(np.array(hashes, dtype=np.uint32)).tolist() == minhash.hashvalues.tolist()
+    )
+
+
+def test_signature_is_the_minhash_of_the_shingle_hashes_as_little_endian_bytes() -> None:
+    minhash = MinHash(num_perm=NUM_PERM, seed=SEED, scheme=SCHEME, hashfunc=int)
+    minhash.update_batch(shingle_hashes(WIRE).tolist())
     assert signature(WIRE) == minhash.hashvalues.astype(np.dtype("<u4")).tobytes()
 
 
