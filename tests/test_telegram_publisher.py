@@ -1,16 +1,20 @@
-"""TelegramPublisher through the real python-telegram-bot and the Bot API stand-in."""
+"""TelegramPublisher through the real python-telegram-bot and the Bot API stand-in, with each
+HTTP implementation under PTB: its own HTTPXRequest and our AiohttpRequest."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import traceback
 from collections.abc import AsyncIterator
 
 import pytest
 from telegram import Bot
-from telegram.request import HTTPXRequest
+from telegram.request import BaseRequest, HTTPXRequest
 
 from adapters.telegram.pacing import FloodLimits, TelegramPacer
 from adapters.telegram.publisher import TelegramPublisher, open_telegram_publisher
+from adapters.telegram.request import AiohttpRequest
 from bot.chats import ChatRef, Platform
 from bot.config import TelegramConfig
 from bot.errors import (
@@ -35,10 +39,21 @@ async def api(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[TelegramAPI]:
         yield api
 
 
+def _request(kind: str, *, read_timeout: float = 2.0) -> BaseRequest:
+    if kind == "httpx":
+        return HTTPXRequest(connection_pool_size=8, read_timeout=read_timeout)
+    return AiohttpRequest(connections=8, read_timeout=read_timeout)
+
+
+@pytest.fixture(params=["httpx", "aiohttp"])
+def http(request: pytest.FixtureRequest) -> str:
+    """Which HTTP implementation python-telegram-bot sends through."""
+    return str(request.param)
+
+
 @pytest.fixture
-async def bot(api: TelegramAPI) -> AsyncIterator[Bot]:
-    request = HTTPXRequest(connection_pool_size=8, read_timeout=2.0)
-    async with Bot(TOKEN, base_url=api.base_url, request=request) as bot:
+async def bot(api: TelegramAPI, http: str) -> AsyncIterator[Bot]:
+    async with Bot(TOKEN, base_url=api.base_url, request=_request(http)) as bot:
         yield bot
 
 
@@ -154,18 +169,18 @@ async def test_server_error_is_retryable(api: TelegramAPI, bot: Bot) -> None:
         await _publisher(bot).publish(_chat(1), plain_reply("x"))
 
 
-async def test_a_timeout_after_sending_is_ambiguous(api: TelegramAPI) -> None:
+async def test_a_timeout_after_sending_is_ambiguous(api: TelegramAPI, http: str) -> None:
     api.stall_next("sendMessage", 2.0)
-    request = HTTPXRequest(read_timeout=0.2)
+    request = _request(http, read_timeout=0.2)
     async with Bot(TOKEN, base_url=api.base_url, request=request) as slow_bot:
         with pytest.raises(AmbiguousDeliveryError):
             await _publisher(slow_bot).publish(_chat(1), plain_reply("slow"))
 
 
-async def test_connection_refused_is_retryable(monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_connection_refused_is_retryable(monkeypatch: pytest.MonkeyPatch, http: str) -> None:
     monkeypatch.setenv("PTB_TIMEDELTA", "true")
     async with running_telegram_api() as api:
-        bot = Bot(TOKEN, base_url=api.base_url)
+        bot = Bot(TOKEN, base_url=api.base_url, request=_request(http))
         await bot.initialize()
     try:
         with pytest.raises(RetryableDeliveryError):
@@ -216,3 +231,41 @@ async def test_opened_publisher_sends_the_same_digest_text_to_every_chat(
     assert [sent.chat_id for sent in api.sent] == [41, 42, -1003]
     assert len({sent.text for sent in api.sent}) == 1
     assert api.sent[0].text.count("Café «quoted» & a+b = c; 100% of 5 > 4?") == 12
+
+
+async def test_no_free_aiohttp_connection_in_time_is_retryable_and_never_shows_the_token(
+    api: TelegramAPI,
+) -> None:
+    # One connection: while a stalled send holds it, the other send waits for it in vain.
+    api.stall_next("sendMessage", 2.0)
+    request = AiohttpRequest(connections=1, pool_timeout=0.1, connect_timeout=0.1)
+    async with Bot(TOKEN, base_url=api.base_url, request=request) as bot:
+        publisher = _publisher(bot)
+        sends = [publisher.publish(_chat(c), plain_reply(f"to {c}")) for c in (1, 2)]
+        results = await asyncio.gather(*sends, return_exceptions=True)
+    [failure] = [r for r in results if isinstance(r, BaseException)]
+    assert isinstance(failure, RetryableDeliveryError)
+    assert "ConnectionTimeoutError" in str(failure)
+    assert TOKEN not in "".join(traceback.format_exception(failure))
+    assert len(api.sent) == 1
+
+
+async def test_a_restarted_server_gets_the_send_once_over_aiohttp(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The kept-alive connection is closed by the server: the pool drops it, or the send fails
+    # before any of it was handed over (retryable, never ambiguous).
+    monkeypatch.setenv("PTB_TIMEDELTA", "true")
+    async with running_telegram_api() as api:
+        port = api.port
+        bot = Bot(TOKEN, base_url=api.base_url, request=AiohttpRequest())
+        await bot.initialize()
+    try:
+        async with TelegramAPI(port=port) as again:
+            try:
+                await _publisher(bot).publish(_chat(1), plain_reply("after the restart"))
+            except RetryableDeliveryError:
+                await _publisher(bot).publish(_chat(1), plain_reply("after the restart"))
+        assert [m.text for m in again.sent] == ["after the restart"]
+    finally:
+        await bot.shutdown()

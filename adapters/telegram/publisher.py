@@ -12,10 +12,14 @@ The core only ever sees bot.errors: this module is the edge where telegram.error
 A publisher given its pool's `connections` keeps the requests beyond them waiting in a semaphore:
 httpcore's pool rescans its whole queue whenever a request starts or ends, which costs more CPU
 than the request itself when a fan-out queues dozens of sends.
-Its Bot form-encodes each distinct long parameter once (FormCachingRequest): httpx quotes a form
-value character by character, and a fan-out sends the same digest text to every chat, so the
-quoting was a tenth of a worker's CPU per message. Neither httpx nor python-telegram-bot offers a
-cache, hence these few lines on httpx's public `build_request`.
+Sending a digest to many chats costs little per chat:
+- a sending-only publisher's Bot sends through aiohttp (adapters/telegram/request.py), a third of
+  httpx's CPU per request, and quotes the form-encoded digest text once for all chats;
+- a reply is rendered, and its keyboard and link preview options JSON-encoded, once;
+- a message is sent with `Bot.do_api_request`, which hands back Telegram's answer as a dict:
+  only the message id is read, where `send_message` builds a Message with its Chat and User
+  objects (a third of python-telegram-bot's CPU per message). Errors are the same: both go
+  through the same request code. PTB warns that `send_message` exists; that warning is filtered.
 A reply of several messages that fails after its first message was delivered raises
 AmbiguousDeliveryError instead of RetryableDeliveryError: resending would double the first part.
 """
@@ -24,13 +28,11 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import functools
+import json
 import logging
 import warnings
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager, nullcontext
-from typing import Any
-from urllib.parse import quote_plus
 
 import httpx
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
@@ -45,11 +47,12 @@ from telegram.error import (
     TelegramError,
     TimedOut,
 )
-from telegram.request import HTTPXRequest
+from telegram.warnings import PTBUserWarning
 
 from adapters.telegram.pacing import TelegramPacer
 from adapters.telegram.redaction import TokenRedactor
 from adapters.telegram.render import render_plain_fallback, render_reply
+from adapters.telegram.request import AiohttpRequest, RequestFailure
 from bot.chats import ChatRef, Platform
 from bot.config import TelegramConfig
 from bot.errors import (
@@ -68,9 +71,12 @@ ChatMigratedCallback = Callable[[ChatRef, ChatRef], Awaitable[None]]
 
 # Telegram limits callback data to 64 bytes; a longer button command cannot be offered.
 _CALLBACK_DATA_LIMIT = 64
-_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
-# Form values longer than this (a digest's text) are quoted once and remembered.
-_CACHED_FORM_VALUE = 256
+# httpx errors proving that the request never left (PTB's own HTTPXRequest, in the adapter).
+_HTTPX_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+# Sending with do_api_request is deliberate (see above); pyproject.toml ignores it in tests too.
+warnings.filterwarnings(
+    "ignore", r"Please use 'Bot\.sendMessage'", PTBUserWarning, module=__name__
+)
 
 
 class TelegramPublisher:
@@ -94,20 +100,19 @@ class TelegramPublisher:
         # queue is scanned against every connection each time a request starts or ends.
         self._requests = asyncio.Semaphore(connections) if connections else nullcontext()
         self.pacer = pacer
-        self._previews = LinkPreviewOptions(is_disabled=not link_previews)
+        self._previews = json.dumps(LinkPreviewOptions(is_disabled=not link_previews).to_dict())
         self._on_chat_migrated = on_chat_migrated
         self._max_attempts = max_attempts
         self._max_retry_after = max_retry_after
-        self._last_rendered: tuple[Reply, list[str]] | None = None
+        self._last_rendered: tuple[Reply, list[str], str | None] | None = None
 
     async def publish(
         self, chat: ChatRef, reply: Reply, *, before_send: BeforeSend | None = None
     ) -> str:
         """Send `reply` to `chat` as one or more messages; return the first message's id."""
-        messages = self._rendered(reply)
+        messages, markup = self._rendered(reply)
         if not messages:
             raise ValueError("an empty reply cannot be sent")
-        markup = build_keyboard(reply.buttons)
         first_id = ""
         for index, text in enumerate(messages):
             is_last = index == len(messages) - 1
@@ -122,17 +127,20 @@ class TelegramPublisher:
             first_id = first_id or message_id
         return first_id
 
-    def _rendered(self, reply: Reply) -> list[str]:
-        """Render once per reply: a fan-out sends the same digest object to every chat."""
+    def _rendered(self, reply: Reply) -> tuple[list[str], str | None]:
+        """The messages and the keyboard's JSON, made once per reply: a fan-out sends the same
+        digest object to every chat."""
         if self._last_rendered is None or self._last_rendered[0] is not reply:
-            self._last_rendered = (reply, render_reply(reply))
-        return self._last_rendered[1]
+            keyboard = build_keyboard(reply.buttons)
+            markup = json.dumps(keyboard.to_dict()) if keyboard else None
+            self._last_rendered = (reply, render_reply(reply), markup)
+        return self._last_rendered[1], self._last_rendered[2]
 
     async def _send(
         self,
         chat: ChatRef,
         text: str,
-        markup: InlineKeyboardMarkup | None,
+        markup: str | None,
         before_send: BeforeSend | None = None,
     ) -> tuple[ChatRef, str]:
         """Send one HTML message, following migrations and plain-text fallbacks."""
@@ -160,7 +168,7 @@ class TelegramPublisher:
         self,
         chat: ChatRef,
         text: str,
-        markup: InlineKeyboardMarkup | None,
+        markup: str | None,
         before_send: BeforeSend | None = None,
     ) -> str:
         """The fallback: the message's text without formatting, cut again if links made it long."""
@@ -173,7 +181,7 @@ class TelegramPublisher:
         self,
         chat: ChatRef,
         text: str,
-        markup: InlineKeyboardMarkup | None,
+        markup: str | None,
         html_mode: bool,
         before_send: BeforeSend | None = None,
     ) -> str:
@@ -185,14 +193,17 @@ class TelegramPublisher:
             if before_send is not None:
                 await before_send()
             async with self._requests:
-                message = await self.bot.send_message(
-                    chat_id,
-                    text,
-                    parse_mode,
-                    reply_markup=markup,
-                    link_preview_options=self._previews,
+                message = await self.bot.do_api_request(
+                    "sendMessage",  # the answer as a dict: see the module's docstring
+                    api_kwargs={
+                        "chat_id": chat_id,
+                        "text": text,
+                        "parse_mode": parse_mode,
+                        "reply_markup": markup,
+                        "link_preview_options": self._previews,
+                    },
                 )
-        return str(message.message_id)
+        return str(message["message_id"])
 
     async def _wait_out(self, exc: RetryAfter, chat: ChatRef, attempt: int) -> None:
         delay = retry_after_seconds(exc)
@@ -220,7 +231,7 @@ async def open_telegram_publisher(
     """A publisher with its own Bot, for processes that send digests but do not poll."""
     redactor = TokenRedactor(config.token)
     redactor.install()
-    request = FormCachingRequest(connection_pool_size=connections, pool_timeout=30.0)
+    request = AiohttpRequest(connections=connections, pool_timeout=30.0)
     bot = Bot(config.token, base_url=config.base_url, request=request)
     try:
         try:
@@ -237,50 +248,6 @@ async def open_telegram_publisher(
     finally:
         await bot.shutdown()
         redactor.uninstall()
-
-
-class FormCachingClient(httpx.AsyncClient):
-    """An httpx client that form-encodes string parameters with `encode_form`."""
-
-    def build_request(
-        self, method: str, url: Any, *, data: Any = None, files: Any = None, **kwargs: Any
-    ) -> httpx.Request:
-        """httpx's request, its form body encoded by `encode_form` when it is all strings."""
-        if (
-            files
-            or kwargs.get("content") is not None
-            or not data
-            or not isinstance(data, Mapping)
-            or not all(isinstance(v, str) for v in data.values())
-        ):
-            return super().build_request(method, url, data=data, files=files, **kwargs)
-        headers = httpx.Headers(kwargs.pop("headers", None))
-        headers["Content-Type"] = "application/x-www-form-urlencoded"
-        kwargs |= {"content": encode_form(data).encode("utf-8"), "headers": headers}
-        return super().build_request(method, url, **kwargs)
-
-
-class FormCachingRequest(HTTPXRequest):
-    """python-telegram-bot's HTTPX request, sending through a FormCachingClient."""
-
-    __slots__ = ()
-
-    def _build_client(self) -> httpx.AsyncClient:
-        return FormCachingClient(**self._client_kwargs)
-
-
-def encode_form(data: Mapping[str, str]) -> str:
-    """`urlencode(data)`, each long value quoted once per process while it is in use."""
-    return "&".join(f"{quote_plus(k)}={_quoted_value(v)}" for k, v in data.items())
-
-
-def _quoted_value(value: str) -> str:
-    return _quoted_long(value) if len(value) > _CACHED_FORM_VALUE else quote_plus(value)
-
-
-@functools.lru_cache(maxsize=64)
-def _quoted_long(value: str) -> str:
-    return quote_plus(value)
 
 
 def startup_error(exc: TelegramError, config: TelegramConfig) -> ConfigError:
@@ -322,13 +289,21 @@ def translate_error(exc: TelegramError) -> DeliveryError:
         # A 400 is a refusal: nothing was delivered, and the same request would be refused
         # again, so the chat is treated as unreachable until an admin looks at it.
         return PermanentDeliveryError(reason)
-    if isinstance(exc, TimedOut):
-        if isinstance(exc.__cause__, _NOT_SENT):
-            return RetryableDeliveryError(reason)
-        return AmbiguousDeliveryError(reason)
-    if isinstance(exc, NetworkError) and isinstance(exc.__cause__, httpx.HTTPError):
-        if isinstance(exc.__cause__, _NOT_SENT):
-            return RetryableDeliveryError(reason)
-        return AmbiguousDeliveryError(reason)
+    if isinstance(exc, NetworkError):  # TimedOut included
+        sent = request_sent(exc.__cause__)
+        if sent is None and isinstance(exc, TimedOut):
+            sent = True
+        if sent is not None:
+            return AmbiguousDeliveryError(reason) if sent else RetryableDeliveryError(reason)
     # A 5xx answer or any other refusal the server answered: nothing was delivered.
     return RetryableDeliveryError(reason)
+
+
+def request_sent(cause: BaseException | None) -> bool | None:
+    """Whether the request that failed with this HTTP error may have reached Telegram; None if
+    the cause is no HTTP error (the server answered)."""
+    if isinstance(cause, RequestFailure):
+        return cause.sent
+    if isinstance(cause, httpx.HTTPError):
+        return not isinstance(cause, _HTTPX_NOT_SENT)
+    return None
