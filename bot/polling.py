@@ -302,8 +302,6 @@ def _near_duplicates(
     """
     found: list[str | None] = []
     for article in prepared:
-        signature_bytes = article.signature or b""
-        matches = [m for m in index.query_signature(signature_bytes) if isinstance(m, str)]
-        found.append(min(matches, default=None))
-        index.add_signature(article.canonical_url, signature_bytes)
+        matches = index.find_and_add(article.canonical_url, article.signature or b"")
+        found.append(min((m for m in matches if isinstance(m, str)), default=None))
     return found

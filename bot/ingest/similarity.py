@@ -192,9 +192,17 @@ class NearDuplicateIndex:
     def add_and_find(self, key: Hashable, text: str) -> tuple[bytes, list[Hashable]]:
         """Find the near-duplicates of an article, then index it; return (signature, keys)."""
         found = signature(text)
-        matches = self.query_signature(found)
-        self.add_signature(key, found)
-        return found, [match for match in matches if match != key]
+        return found, self.find_and_add(key, found)
+
+    def find_and_add(self, key: Hashable, signature_bytes: bytes) -> list[Hashable]:
+        """Keys of the near-duplicates of a signature, which is then indexed under `key`."""
+        minhash = _minhash(signature_bytes)
+        if minhash is None:
+            return []
+        matches = [match for match in self._lsh.query(minhash) if match != key]
+        if key not in self:
+            self._lsh.insert(key, minhash)
+        return matches
 
     def remove(self, key: Hashable) -> None:
         """Forget an article (e.g. when it is pruned from the store)."""

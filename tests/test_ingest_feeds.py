@@ -1,0 +1,52 @@
+"""parse_feed(): links, relative ones included, as absolute URLs."""
+
+from __future__ import annotations
+
+from bot.ingest.feeds import parse_feed
+
+FEED_URL = "https://news.example/section/feed.xml"
+BODY = "The council met on Tuesday. " * 30
+
+
+def rss(link: str, channel_link: str = "/") -> bytes:
+    return (
+        '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>Gazette</title>'
+        f"<link>{channel_link}</link><item><title>Council</title><link>{link}</link>"
+        f"<guid>c-1</guid><description>{BODY}</description></item></channel></rss>"
+    ).encode()
+
+
+def test_absolute_links_are_kept() -> None:
+    feed = parse_feed(rss("https://other.example/a/1?x=1"), url=FEED_URL)
+    assert feed.entries[0].url == "https://other.example/a/1?x=1"
+
+
+def test_relative_links_resolve_against_the_feed_url() -> None:
+    feed = parse_feed(rss("/news/council", channel_link="home"), url=FEED_URL)
+    assert feed.entries[0].url == "https://news.example/news/council"
+    assert feed.link == "https://news.example/section/home"
+    assert parse_feed(rss("council-2"), url=FEED_URL).entries[0].url == (
+        "https://news.example/section/council-2"
+    )
+
+
+def test_atom_xml_base_applies_before_the_feed_url() -> None:
+    atom = (
+        '<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom" '
+        'xml:base="https://cdn.example/blog/"><title>Blog</title><id>urn:b</id>'
+        '<entry><title>Post</title><id>urn:b:1</id><link href="posts/1"/>'
+        f'<content type="text">{BODY}</content></entry>'
+        '<entry xml:base="/archive/"><title>Old</title><id>urn:b:2</id><link href="2"/>'
+        f'<content type="text">{BODY}</content></entry></feed>'
+    ).encode()
+    entries = parse_feed(atom, url=FEED_URL).entries
+    assert [e.url for e in entries] == [
+        "https://cdn.example/blog/posts/1",
+        "https://cdn.example/archive/2",
+    ]
+
+
+def test_an_entry_without_a_link_has_none() -> None:
+    feed = parse_feed(rss(""), url=FEED_URL)
+    assert feed.entries[0].url is None
+    assert feed.entries[0].guid == "c-1"
