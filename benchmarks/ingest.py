@@ -182,7 +182,8 @@ async def ingest(
 
 
 class CpuClock:
-    """CPU seconds used since creation by this process, the digest workers and the feed server."""
+    """CPU seconds used since creation by this process, the digest workers, the feed server and
+    everything else on the machine (the database server, other work)."""
 
     def __init__(self, server: FeedProcess, executor: Executor | None) -> None:
         workers: dict[int, object] = getattr(executor, "_processes", None) or {}
@@ -194,12 +195,22 @@ class CpuClock:
         read = {"polling process": times.user + times.system}
         for name, pids in self._pids.items():
             read[name] = sum(_cpu_seconds(pid) for pid in pids)
+        read["rest of the machine (database server, ...)"] = _machine_cpu_seconds() - sum(
+            read.values()
+        )
         return read
 
     def used(self) -> dict[str, float]:
         """CPU seconds used by each part since the clock was made."""
         end = self._read()
         return {name: end[name] - self._start[name] for name in end}
+
+
+def _machine_cpu_seconds() -> float:
+    """Every core's busy CPU seconds since boot (Linux: /proc/stat; idle and iowait excluded)."""
+    fields = Path("/proc/stat").read_text(encoding="utf-8").split("\n", 1)[0].split()[1:]
+    busy = sum(int(v) for i, v in enumerate(fields[:8]) if i not in (3, 4))
+    return busy / os.sysconf("SC_CLK_TCK")
 
 
 def _cpu_seconds(pid: int) -> float:

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from bot.ingest.markup import extract_feed_links, extract_text
 from bot.ingest.pages import discover_feeds
@@ -51,3 +55,9 @@ def test_discover_feeds_reads_bytes_in_any_ascii_compatible_encoding() -> None:
     assert discover_feeds(page.encode("cp1252"), url="http://a.example/x") == (
         "http://a.example/f",
     )
+
+
+@given(st.text(alphabet=st.sampled_from("ab \t\r\n\f\v\u00a0\u2028\u0085"), max_size=40))
+def test_plain_text_gets_one_space_between_words_and_no_blank_lines(text: str) -> None:
+    expected = (re.sub(r"[ \t\u00a0]+", " ", line).strip() for line in text.splitlines())
+    assert extract_text(text) == "\n".join(line for line in expected if line)

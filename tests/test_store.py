@@ -102,6 +102,7 @@ async def test_articles_are_deduplicated_by_url_guid_and_content_hash(store: Sto
         _article(source_id, 5, content_hash="hash-1"),
     ]
     assert await store.save_articles(duplicates, now=NOW) == []
+    assert (await store.stats()).stories == 2  # no story is left for the refused duplicates
     known = await store.find_known_articles(
         source_id, guids=["guid-2"], canonical_urls=[], content_hashes=["hash-1"]
     )
@@ -332,6 +333,25 @@ async def test_an_item_can_join_the_story_of_an_earlier_item_of_its_batch(store:
         near_duplicate_of=[None, "https://news.example/story-1", None],
     )
     assert saved[0].story_id == saved[1].story_id != saved[2].story_id
+
+
+async def test_a_refused_article_still_leads_its_batchs_near_duplicates_to_one_story(
+    store: Store,
+) -> None:
+    source_id = await _source(store)
+    [stored] = await store.save_articles([_article(source_id, 1)], now=NOW)
+    batch = [
+        _article(source_id, 5, content_hash="hash-1"),  # refused: stored meanwhile
+        _article(source_id, 6),
+    ]
+    saved = await store.save_articles(
+        batch, now=NOW, near_duplicate_of=[None, batch[0].canonical_url]
+    )
+    assert [s.canonical_url for s in saved] == [batch[1].canonical_url]
+    assert saved[0].story_id != stored.story_id
+    assert (await store.stats()).stories == 2
+    ranked = await store.story_ids_since(None, limit=10)
+    assert {story for story, _, _ in ranked} == {stored.story_id, saved[0].story_id}
 
 
 async def test_stories_started_in_one_batch_belong_to_their_own_articles(store: Store) -> None:

@@ -28,7 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot.models import Article, NewArticle, QuoteRow
 from bot.store.base import StoreBase, chunks
 from bot.store.schema import SEARCH_TABLE, articles, quotes, sources
-from bot.store.stories import group_into_stories
+from bot.store.stories import assign_stories, credit_story_sources
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -108,25 +108,34 @@ class ArticleQueries(StoreBase):
             if target and target != url
         }
         async with self.writing() as conn:
-            ids = await self._insert_articles(conn, items)
-            fresh = [item for item in items if item.canonical_url in ids]
-            await _insert_quotes(conn, fresh, ids)
-            await self._index_for_search(conn, fresh, ids)
-            story_ids = await group_into_stories(conn, fresh, ids, duplicate_of, now)
+            story_ids, started = await assign_stories(conn, items, duplicate_of, now)
+            ids = await self._insert_articles(conn, items, story_ids)
+            fresh = [
+                (item, story)
+                for item, story in zip(items, story_ids, strict=True)
+                if item.canonical_url in ids
+            ]
+            fresh_items = [item for item, _ in fresh]
+            await credit_story_sources(conn, fresh_items, [s for _, s in fresh], started, now)
+            await _insert_quotes(conn, fresh_items, ids)
+            await self._index_for_search(conn, fresh_items, ids)
         return [
             SavedArticle(id=ids[item.canonical_url], canonical_url=item.canonical_url, story_id=s)
-            for item, s in zip(fresh, story_ids, strict=True)
+            for item, s in fresh
         ]
 
     async def _insert_articles(
-        self, conn: AsyncConnection, items: Sequence[NewArticle]
+        self, conn: AsyncConnection, items: Sequence[NewArticle], story_ids: Sequence[int]
     ) -> dict[str, int]:
         """Insert, skipping conflicts; on PostgreSQL the tsvector is computed in the INSERT."""
         statement = self.insert_ignoring_conflicts(articles)
         if self.is_postgresql:
             statement = statement.values(search_vector=_postgres_search_vector())
         statement = statement.returning(articles.c.id, articles.c.canonical_url)
-        rows = [_article_row(item, with_search=self.is_postgresql) for item in items]
+        rows = [
+            _article_row(item, story_id, with_search=self.is_postgresql)
+            for item, story_id in zip(items, story_ids, strict=True)
+        ]
         ids: dict[str, int] = {}
         for batch in chunks(rows, 200):
             result = await conn.execute(statement, list(batch))
@@ -288,9 +297,10 @@ async def _articles_by_id(conn: AsyncConnection, ids: Sequence[int]) -> list[Art
     return [by_id[i] for i in ids if i in by_id]
 
 
-def _article_row(item: NewArticle, *, with_search: bool) -> dict[str, Any]:
+def _article_row(item: NewArticle, story_id: int, *, with_search: bool) -> dict[str, Any]:
     row = {
         "source_id": item.source_id,
+        "story_id": story_id,
         "url": item.url,
         "canonical_url": item.canonical_url,
         "guid": item.guid,

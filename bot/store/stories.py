@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import func, insert, select, text, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.models import NewArticle
@@ -58,14 +58,18 @@ class StoryQueries(StoreBase):
         return {key: tuple(value) for key, value in titles.items()}
 
 
-async def group_into_stories(
+async def assign_stories(
     conn: AsyncConnection,
     items: Sequence[NewArticle],
-    ids: dict[str, int],
     duplicate_of: dict[str, str],
     now: datetime,
-) -> list[int]:
-    """Put each just-inserted article in a story: its near-duplicate's, or a new one."""
+) -> tuple[list[int], list[int]]:
+    """Each article's story, before the articles are inserted: its near-duplicate's, or new.
+
+    Returns (story id per item, ids of the stories started here). Inserting each article with
+    its story, rather than updating it afterwards, writes each article row and its index
+    entries once (on PostgreSQL an update rewrites the row and its full-text index entries).
+    """
     stored = await _stories_of(conn, set(duplicate_of.values()))
     root: dict[str, str] = {}  # an item joining an earlier item of the batch: the first one
     for item in items:
@@ -88,10 +92,25 @@ async def group_into_stories(
     story_ids = [
         story_of.get(item.canonical_url) or story_of[root[item.canonical_url]] for item in items
     ]
-    await _set_article_stories(conn, [ids[i.canonical_url] for i in items], story_ids)
+    return story_ids, new_ids
+
+
+async def credit_story_sources(
+    conn: AsyncConnection,
+    items: Sequence[NewArticle],
+    story_ids: Sequence[int],
+    started: Sequence[int],
+    now: datetime,
+) -> None:
+    """Credit the sources of the inserted `items`; drop the stories started for none of them.
+
+    A story started for an article that the insert then skipped (stored meanwhile) is empty.
+    """
     pairs = [(s, item.source_id) for s, item in zip(story_ids, items, strict=True)]
+    empty = set(started) - {story for story, _ in pairs}
+    if empty:
+        await conn.execute(delete(stories).where(stories.c.id.in_(empty)))
     await _add_story_sources(conn, pairs, now)
-    return story_ids
 
 
 async def _stories_of(conn: AsyncConnection, urls: set[str]) -> dict[str, int]:
@@ -134,14 +153,6 @@ async def _insert_sqlite_stories(
         insert(stories), [{"id": i, **row} for i, row in zip(ids, rows, strict=True)]
     )
     return ids
-
-
-async def _set_article_stories(
-    conn: AsyncConnection, article_ids: Sequence[int], story_ids: Sequence[int]
-) -> None:
-    rows = [{"a": a, "s": s} for a, s in zip(article_ids, story_ids, strict=True)]
-    if rows:
-        await conn.execute(text("UPDATE articles SET story_id = :s WHERE id = :a"), rows)
 
 
 async def _add_story_sources(
