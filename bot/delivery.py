@@ -20,7 +20,8 @@ Throughput (the platform's limit, not the bot, should be the bottleneck):
 - the `sending` marks and the `sent` results are written in batches (GroupCommit, a few lines of
   asyncio written here: no library batches writes for an async SQLAlchemy engine): the first send
   starts a write and the sends arriving meanwhile join the next one, so at high rates one
-  transaction covers many messages and at low rates a message waits for one small write.
+  transaction covers many messages and at low rates a message waits for one small write. Marks
+  and results share the batches: one writer, never two queueing for SQLite's lock.
 
 After the request the row is settled by what the platform answered:
 - a message id: sent;
@@ -124,14 +125,16 @@ class GroupCommit(Generic[T, R]):
 
 class SendingMarks:
     """Commits claimed deliveries as `sending` right before their requests, and sent ones as
-    `sent`, each in batches (GroupCommit)."""
+    `sent`: both kinds share each batch's one transaction (GroupCommit), because on SQLite a
+    second writer would wait for the first in the busy handler's sleeps."""
 
     def __init__(self, store: Store, clock: TickClock, lease_seconds: float) -> None:
         self._store = store
         self._clock = clock
         self._lease_seconds = lease_seconds
-        self._marks = GroupCommit(self._mark_batch)
-        self._finishes = GroupCommit(self._finish_batch)
+        self._writes: GroupCommit[Delivery | tuple[int, str], bool] = GroupCommit(
+            self._write_batch
+        )
 
     def now(self) -> datetime:
         """The tick's clock."""
@@ -139,24 +142,23 @@ class SendingMarks:
 
     async def mark(self, delivery: Delivery) -> bool:
         """Mark `delivery` sending; False if its claim was taken back by another sender."""
-        return await self._marks.submit(delivery)
+        return await self._writes.submit(delivery)
 
     async def finish(self, delivery: Delivery, message_id: str) -> None:
         """Record the platform's message id: sent."""
-        await self._finishes.submit((delivery.id, message_id))
+        await self._writes.submit((delivery.id, message_id))
 
     async def close(self) -> None:
         """Stop writing (a cancelled tick): rows not marked yet stay claimed, to be taken back."""
-        await self._marks.close()
-        await self._finishes.close()
+        await self._writes.close()
 
-    async def _mark_batch(self, claims: list[Delivery]) -> list[bool]:
-        marked = await self._store.start_sending(claims, self._clock(), self._lease_seconds)
-        return [claim.id in marked for claim in claims]
-
-    async def _finish_batch(self, sent: list[tuple[int, str]]) -> list[None]:
-        await self._store.finish_deliveries(dict(sent), now=self._clock())
-        return [None] * len(sent)
+    async def _write_batch(self, items: list[Delivery | tuple[int, str]]) -> list[bool]:
+        starting = [item for item in items if isinstance(item, Delivery)]
+        sent = dict(item for item in items if isinstance(item, tuple))
+        marked = await self._store.record_sends(
+            starting, sent, now=self._clock(), lease_seconds=self._lease_seconds
+        )
+        return [item.id in marked if isinstance(item, Delivery) else True for item in items]
 
 
 class _SendStart:

@@ -12,6 +12,7 @@
 - `start_sending` moves claimed rows to `sending`, committed, immediately before their platform
   request. The claim's `attempts` is its fencing token: a row whose lease ran out and was claimed
   again by another sender is not marked for the first one, which must then not send it.
+  `record_sends` writes a sender's batch of such marks and of sent results in one transaction.
 - A row keeps its digest (`payload`) only until it is sent: a retry needs it, a sent row does
   not, and a day of digests would otherwise be most of the ledger's size.
 - `expire_leases`: a `claimed` row whose lease ran out was never sent and is pending again; a
@@ -26,7 +27,7 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, delete, null, select, tuple_, update
+from sqlalchemy import Text, bindparam, cast, delete, func, null, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.chats import ChatRef, Platform
@@ -119,23 +120,24 @@ class DeliveryLedger(StoreBase):
 
         A delivery left out was taken back (its lease ran out): its sender must not send it.
         """
-        if not claims:
+        return await self.record_sends(claims, {}, now=now, lease_seconds=lease_seconds)
+
+    async def record_sends(
+        self,
+        starting: Sequence[Delivery],
+        sent: Mapping[int, str],
+        *,
+        now: datetime,
+        lease_seconds: float,
+    ) -> set[int]:
+        """`start_sending(starting)` and `finish_deliveries(sent)` in one transaction: a sender
+        has both at once, and one write transaction at a time is what SQLite serves best."""
+        if not starting and not sent:
             return set()
-        held = tuple_(deliveries.c.id, deliveries.c.attempts).in_(
-            [(claim.id, claim.attempts) for claim in claims]
-        )
-        mark = (
-            update(deliveries)
-            .where(deliveries.c.status == DeliveryStatus.CLAIMED, held)
-            .values(
-                status=DeliveryStatus.SENDING,
-                lease_until=now + timedelta(seconds=lease_seconds),
-                updated_at=now,
-            )
-            .returning(deliveries.c.id)
-        )
         async with self.writing() as conn:
-            return {row[0] for row in await conn.execute(mark)}
+            marked = await _mark_sending(conn, starting, now, lease_seconds)
+            await _mark_sent(conn, sent, now)
+        return marked
 
     async def get_delivery(self, delivery_id: int) -> Delivery | None:
         """One delivery, or None."""
@@ -176,56 +178,37 @@ class DeliveryLedger(StoreBase):
     async def set_delivery_payloads(
         self, payloads: Mapping[int, Mapping[str, Any]], *, digest_until: datetime
     ) -> dict[int, Mapping[str, Any]]:
-        """`set_delivery_payload` for many deliveries in one transaction; return what is stored."""
+        """`set_delivery_payload` for many deliveries in one transaction; return what is stored.
+
+        A claimed batch shares a few digests (one payload object per digest): each is written
+        with one statement and decoded once when read back, not once per row.
+        """
         if not payloads:
             return {}
-        rows = [{"did": i, "new_payload": dict(p)} for i, p in payloads.items()]
+        shared: dict[int, tuple[Mapping[str, Any], list[int]]] = {}
+        for delivery_id, payload in payloads.items():
+            shared.setdefault(id(payload), (payload, []))[1].append(delivery_id)
         async with self.writing() as conn:
-            await conn.execute(
-                update(deliveries)
-                .where(deliveries.c.id == bindparam("did"), deliveries.c.payload.is_(None))
-                .values(payload=bindparam("new_payload"), digest_until=digest_until),
-                rows,
-            )
+            for payload, ids in shared.values():
+                await conn.execute(
+                    update(deliveries)
+                    .where(deliveries.c.id.in_(ids), deliveries.c.payload.is_(None))
+                    .values(payload=dict(payload), digest_until=digest_until)
+                )
             stored = await conn.execute(
-                select(deliveries.c.id, deliveries.c.payload).where(
+                select(deliveries.c.id, cast(deliveries.c.payload, Text)).where(
                     deliveries.c.id.in_(list(payloads))
                 )
             )
-            return {row.id: row.payload for row in stored}
+            texts = {row[0]: row[1] for row in stored if row[1] is not None}
+        decoded = {text: json.loads(text) for text in set(texts.values())}
+        return {delivery_id: decoded[text] for delivery_id, text in texts.items()}
 
     async def finish_deliveries(self, sent: Mapping[int, str], *, now: datetime) -> None:
         """`finish_delivery` for many deliveries (id -> message id) in one transaction."""
-        if not sent:
-            return
-        rows = [{"did": i, "message_id": m} for i, m in sent.items()]
-        async with self.writing() as conn:
-            await conn.execute(
-                update(deliveries)
-                .where(deliveries.c.id == bindparam("did"))
-                .values(
-                    status=DeliveryStatus.SENT,
-                    platform_message_id=bindparam("message_id"),
-                    lease_until=None,
-                    error=None,
-                    payload=null(),
-                    updated_at=now,
-                ),
-                rows,
-            )
-            windows = await conn.execute(
-                select(subscriptions.c.chat_row_id, deliveries.c.digest_until)
-                .join(subscriptions, subscriptions.c.id == deliveries.c.subscription_id)
-                .where(deliveries.c.id.in_(list(sent)), deliveries.c.digest_until.is_not(None))
-            )
-            moves = [{"cid": row[0], "until": row[1]} for row in windows]
-            if moves:
-                await conn.execute(
-                    update(chats)
-                    .where(chats.c.id == bindparam("cid"))
-                    .values(last_digest_at=bindparam("until")),
-                    moves,
-                )
+        if sent:
+            async with self.writing() as conn:
+                await _mark_sent(conn, sent, now)
 
     async def finish_delivery(
         self, delivery_id: int, message_id: str, *, now: datetime | None = None
@@ -352,6 +335,65 @@ def _plan_rows(
         )
         advances.append({"sid": sub["id"], "next_due_at": next_due_at})
     return rows, advances
+
+
+async def _mark_sending(
+    conn: AsyncConnection, claims: Sequence[Delivery], now: datetime, lease_seconds: float
+) -> set[int]:
+    """Claimed rows whose claim (`attempts`) is still theirs become `sending`; their ids."""
+    if not claims:
+        return set()
+    held = tuple_(deliveries.c.id, deliveries.c.attempts).in_(
+        [(claim.id, claim.attempts) for claim in claims]
+    )
+    mark = (
+        update(deliveries)
+        .where(deliveries.c.status == DeliveryStatus.CLAIMED, held)
+        .values(
+            status=DeliveryStatus.SENDING,
+            lease_until=now + timedelta(seconds=lease_seconds),
+            updated_at=now,
+        )
+        .returning(deliveries.c.id)
+    )
+    return {row[0] for row in await conn.execute(mark)}
+
+
+async def _mark_sent(conn: AsyncConnection, sent: Mapping[int, str], now: datetime) -> None:
+    """Rows `sent` with their message ids, and their chats' digest windows moved on."""
+    if not sent:
+        return
+    rows = [{"did": i, "message_id": m} for i, m in sent.items()]
+    await conn.execute(
+        update(deliveries)
+        .where(deliveries.c.id == bindparam("did"))
+        .values(
+            status=DeliveryStatus.SENT,
+            platform_message_id=bindparam("message_id"),
+            lease_until=None,
+            error=None,
+            payload=null(),
+            updated_at=now,
+        ),
+        rows,
+    )
+    # One statement for every chat: the latest digest window among its sent deliveries.
+    windows = (
+        select(func.max(deliveries.c.digest_until))
+        .join(subscriptions, subscriptions.c.id == deliveries.c.subscription_id)
+        .where(
+            subscriptions.c.chat_row_id == chats.c.id,
+            deliveries.c.id.in_(list(sent)),
+            deliveries.c.digest_until.is_not(None),
+        )
+        .scalar_subquery()
+    )
+    moved = (
+        select(subscriptions.c.chat_row_id)
+        .join(deliveries, deliveries.c.subscription_id == subscriptions.c.id)
+        .where(deliveries.c.id.in_(list(sent)), deliveries.c.digest_until.is_not(None))
+    )
+    await conn.execute(update(chats).where(chats.c.id.in_(moved)).values(last_digest_at=windows))
 
 
 def _subscriptions_on(platform: Platform) -> Any:
