@@ -13,15 +13,14 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
-    ColumnElement,
     Select,
     bindparam,
     func,
     insert,
     literal_column,
-    or_,
     select,
     text,
+    union,
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -63,29 +62,37 @@ class ArticleQueries(StoreBase):
         canonical_urls: Iterable[str],
         content_hashes: Iterable[str],
     ) -> list[KnownArticle]:
-        """Stored articles matching any of these keys (GUIDs count within this source only)."""
-        conditions: list[ColumnElement[bool]] = []
-        for column, values in (
-            (articles.c.canonical_url, set(canonical_urls)),
-            (articles.c.content_hash, set(content_hashes)),
-        ):
-            if values:
-                conditions.append(column.in_(values))
-        guid_set = set(guids)
-        if guid_set:
-            conditions.append((articles.c.source_id == source_id) & articles.c.guid.in_(guid_set))
-        if not conditions:
-            return []
-        query = select(
+        """Stored articles matching any of these keys (GUIDs count within this source only).
+
+        One indexed lookup per key, joined by UNION: PostgreSQL plans the OR of three IN lists
+        as a scan of the whole table until statistics tell it otherwise.
+        """
+        columns = (
             articles.c.id,
             articles.c.source_id,
             articles.c.guid,
             articles.c.canonical_url,
             articles.c.content_hash,
             articles.c.story_id,
-        ).where(or_(*conditions))
+        )
+        lookups = []
+        for column, values in (
+            (articles.c.canonical_url, set(canonical_urls)),
+            (articles.c.content_hash, set(content_hashes)),
+        ):
+            if values:
+                lookups.append(select(*columns).where(column.in_(values)))
+        guid_set = set(guids)
+        if guid_set:
+            lookups.append(
+                select(*columns).where(
+                    articles.c.source_id == source_id, articles.c.guid.in_(guid_set)
+                )
+            )
+        if not lookups:
+            return []
         async with self.reading() as conn:
-            rows = (await conn.execute(query)).mappings().all()
+            rows = (await conn.execute(union(*lookups))).mappings().all()
         return [KnownArticle(**row) for row in rows]
 
     async def save_articles(
