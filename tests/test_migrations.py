@@ -8,7 +8,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection
 
 from bot.migrations import alembic_config
@@ -48,8 +48,24 @@ async def test_upgrade_from_empty_matches_the_metadata(backend: str, tmp_path: P
         assert "article_search" in tables
 
 
+@pytest.mark.postgres
+async def test_postgresql_keeps_search_vectors_uncompressed(tmp_path: Path) -> None:
+    async with database("postgresql", tmp_path) as db:
+        await db.upgrade()
+        async with db.store() as store, store.reading() as conn:
+            storage = await conn.scalar(
+                text(
+                    "SELECT attstorage FROM pg_attribute "
+                    "WHERE attrelid = 'articles'::regclass AND attname = 'search_vector'"
+                )
+            )
+    assert storage in ("e", b"e")  # a "char", which asyncpg returns as bytes
+
+
 def test_the_migrations_ship_inside_the_package() -> None:
     script = ScriptDirectory.from_config(alembic_config("sqlite://"))
-    [revision] = list(script.walk_revisions())
-    assert Path(revision.path).parent.parent == Path(script.dir)
+    revisions = list(script.walk_revisions())
+    assert [r.revision for r in revisions] == ["0002", "0001"]
+    for revision in revisions:
+        assert Path(revision.path).parent.parent == Path(script.dir)
     assert Path(script.dir, "script.py.mako").is_file()
