@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
+import unicodedata
 
 import numpy as np
 from datasketch import MinHash
@@ -14,6 +16,7 @@ from bot.ingest.similarity import (
     SCHEME,
     SEED,
     NearDuplicateIndex,
+    _word_characters,
     content_hash,
     minhash_values,
     shingle_hashes,
@@ -118,6 +121,30 @@ def test_adding_a_key_twice_keeps_one_entry() -> None:
     index.add("gazette-1", SITE_A)
     index.add("gazette-1", SITE_A)
     assert len(index) == 1
+
+
+def reference_content_hash(text: str) -> str:
+    """content_hash's definition, with the regular expression."""
+    words = re.findall(r"\w+", unicodedata.normalize("NFKC", text).casefold())
+    return hashlib.sha256(" ".join(words).encode("utf-8")).hexdigest()
+
+
+@given(st.text(alphabet=st.sampled_from("aB É_1 ,.“”—\n😀𝔘İßﬁ²"), max_size=60))
+def test_content_hash_follows_its_definition_over_any_text(text: str) -> None:
+    assert content_hash(text) == reference_content_hash(text)
+
+
+def test_content_hash_of_a_news_text_follows_its_definition() -> None:
+    assert content_hash(SITE_B) == reference_content_hash(SITE_B)
+
+
+def test_word_characters_are_what_the_regular_expression_calls_word_characters() -> None:
+    basic_plane = "".join(chr(point) for point in range(0x10000) if not 0xD800 <= point < 0xE000)
+    astral = "𝔘😀𐐀𝟘🀄"  # a math letter, an emoji, a Deseret letter, a math digit, a tile
+    text = basic_plane + astral
+    points = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
+    expected = [re.fullmatch(r"\w", character) is not None for character in text]
+    assert _word_characters(points).tolist() == expected
 
 
 def test_content_hash_ignores_case_spacing_and_punctuation() -> None:

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import re
 import unicodedata
 from collections.abc import Hashable
 
@@ -40,8 +39,8 @@ SHINGLE_WORDS = 3
 MIN_SHINGLES = 8
 """Texts with fewer shingles (word 3-grams) than this are too short to compare with anything."""
 
-_WORD = re.compile(r"\w+")
 _DTYPE = np.dtype("<u4")
+_SPACE = ord(" ")
 _HASH_BASE = 0x100000001B3  # FNV's 64-bit prime: odd, so it has an inverse modulo 2^64
 _HASH_INVERSE = pow(_HASH_BASE, -1, 2**64)
 _CACHED_POWERS = 1 << 16
@@ -53,9 +52,21 @@ _FMIX32 = ((np.uint32(16), np.uint32(0x85EBCA6B)), (np.uint32(13), np.uint32(0xC
 
 
 def content_hash(text: str) -> str:
-    """The sha256 hex digest of the text with case, punctuation and spacing normalized."""
-    words = _WORD.findall(unicodedata.normalize("NFKC", text).casefold())
-    return hashlib.sha256(" ".join(words).encode("utf-8")).hexdigest()
+    """The sha256 hex digest of the text with case, punctuation and spacing normalized.
+
+    That is, of its NFKC-normalized, case-folded words (runs of what the regular expression \\w
+    matches) joined by single spaces; the words are found with numpy, as for shingle_hashes.
+    """
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    points = np.frombuffer(folded.encode("utf-32-le"), dtype=np.uint32)
+    is_word = _word_characters(points)
+    _, ends = _word_bounds(is_word)
+    gaps = ends[:-1]  # the first character after each word but the last: becomes one space
+    kept = points.copy()
+    kept[gaps] = _SPACE
+    is_word[gaps] = True
+    words = kept[is_word].tobytes().decode("utf-32-le")
+    return hashlib.sha256(words.encode("utf-8")).hexdigest()
 
 
 def shingle_hashes(text: str) -> np.ndarray:
@@ -68,10 +79,7 @@ def shingle_hashes(text: str) -> np.ndarray:
     the top half of its three word hashes combined with odd multipliers.
     """
     points = np.frombuffer(text.lower().encode("utf-32-le"), dtype=np.uint32)
-    is_word = np.zeros(len(points) + 2, dtype=np.bool_)
-    is_word[1:-1] = _word_characters(points)
-    edges = np.flatnonzero(is_word[1:] != is_word[:-1])
-    starts, ends = edges[0::2], edges[1::2]
+    starts, ends = _word_bounds(_word_characters(points))
     if len(starts) < SHINGLE_WORDS:
         return np.empty(0, dtype=np.uint32)
     powers, inverse_powers = _powers(len(points))
@@ -83,6 +91,14 @@ def shingle_hashes(text: str) -> np.ndarray:
         shingles += words[offset : len(words) - SHINGLE_WORDS + 1 + offset] * multiplier
     hashes: np.ndarray = (shingles >> np.uint64(32)).astype(np.uint32)
     return hashes
+
+
+def _word_bounds(is_word: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The start and end (exclusive) index of each run of word characters."""
+    padded = np.zeros(len(is_word) + 2, dtype=np.bool_)
+    padded[1:-1] = is_word
+    edges = np.flatnonzero(padded[1:] != padded[:-1])
+    return edges[0::2], edges[1::2]
 
 
 def _word_characters(points: np.ndarray) -> np.ndarray:
