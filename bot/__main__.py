@@ -151,7 +151,7 @@ async def _send_only(config: Config) -> int:
 
     publishers: dict[Platform, Publisher] = {}
     async with AsyncExitStack() as stack:
-        core = await stack.enter_async_context(open_core(config, upgrade=False))
+        core = await stack.enter_async_context(open_core(config, upgrade=False, polls=False))
         if config.telegram.token:
             publishers[Platform.TELEGRAM] = await stack.enter_async_context(
                 open_telegram_publisher(

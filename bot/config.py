@@ -25,6 +25,9 @@ class DatabaseConfig:
     url: str = "sqlite+aiosqlite:///newsdigest.db"
 
 
+MAX_DIGEST_PROCESSES = 64
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SourcesConfig:
     """How sources are fetched and polled."""
@@ -40,6 +43,7 @@ class SourcesConfig:
     user_agent: str = "newsdigest/0.1 (+https://github.com/newsdigest/newsdigest)"
     pause_after_hours: float = 24.0
     folders: tuple[str, ...] = ()
+    digest_processes: int = 0
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -216,6 +220,10 @@ def _check(config: Config) -> None:
         raise ConfigError("sources.interval_minutes", "must be at least min_interval_minutes")
     if config.sources.max_bytes < 1024:
         raise ConfigError("sources.max_bytes", "must be at least 1024")
+    if not 0 <= config.sources.digest_processes <= MAX_DIGEST_PROCESSES:
+        raise ConfigError(
+            "sources.digest_processes", f"must be between 0 and {MAX_DIGEST_PROCESSES}"
+        )
     if config.telegram.max_per_second <= 0:
         raise ConfigError("telegram.max_per_second", "must be above 0")
     if config.delivery.senders < 1:

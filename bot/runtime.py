@@ -9,7 +9,9 @@ order. Adapters are started by the caller (bot/__main__.py), which registers the
 from __future__ import annotations
 
 import logging
+import multiprocessing
 from collections.abc import AsyncIterator, Mapping
+from concurrent.futures import ProcessPoolExecutor
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -74,11 +76,13 @@ async def open_core(
     clock: Clock = utc_now,
     transport: httpx.AsyncBaseTransport | None = None,
     upgrade: bool = True,
+    polls: bool = True,
 ) -> AsyncIterator[Core]:
     """Open the store (upgrading its schema unless told not to), the fetcher and the service.
 
     Worker processes pass upgrade=False: with several processes on one database the schema is
-    upgraded once, by `newsdigest migrate`, not raced by each process at start-up.
+    upgraded once, by `newsdigest migrate`, not raced by each process at start-up. They pass
+    polls=False as well: they read no sources, so they start no digest processes.
     """
     if upgrade:
         await upgrade_schema(config.database.url)
@@ -87,7 +91,10 @@ async def open_core(
         fetcher = await stack.enter_async_context(Fetcher(config.sources, transport=transport))
         index = await load_near_duplicate_index(store, clock())
         service = NewsService(store, config, fetcher, clock=clock, index=index)
-        ticks = Ticks(store, fetcher, config, index=index)
+        executor = None
+        if polls and config.sources.digest_processes:
+            executor = stack.enter_context(digest_pool(config.sources.digest_processes))
+        ticks = Ticks(store, fetcher, config, index=index, executor=executor)
         yield Core(
             config=config,
             store=store,
@@ -97,6 +104,15 @@ async def open_core(
             ticks=ticks,
             clock=clock,
         )
+
+
+def digest_pool(processes: int) -> ProcessPoolExecutor:
+    """The processes that parse feeds and build digests (`[sources] digest_processes`).
+
+    Started with "spawn": forking a process that runs an event loop and holds database
+    connections copies them into the child.
+    """
+    return ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn"))
 
 
 def _absolute(folder: str) -> str:

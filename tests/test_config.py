@@ -55,6 +55,7 @@ def test_tokens_come_from_the_environment_and_stay_out_of_repr() -> None:
         ("[admins]\nconsole = 1", "admins.console"),
         ('[admins]\ntelegram = ["alice"]', "admins.telegram"),
         ("[sources]\nfolders = [1]", "sources.folders"),
+        ("[sources]\ndigest_processes = -1", "sources.digest_processes"),
     ],
 )
 def test_bad_values_name_their_key(tmp_path: Path, toml: str, key: str) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import io
 from collections.abc import AsyncIterator
+from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, datetime
 from email.utils import format_datetime
 from pathlib import Path
@@ -302,3 +303,23 @@ def test_piped_input_answers_each_line_and_exits(tmp_path: Path) -> None:
     assert "— Elena Vasquez" in out
     assert "samples (folder, 6 articles, ok)" in out
     assert (tmp_path / "newsdigest.db").exists()
+
+
+async def test_digest_processes_read_the_due_sources(tmp_path: Path, server: FeedServer) -> None:
+    config = make_config(tmp_path)
+    config = dataclasses.replace(
+        config, sources=dataclasses.replace(config.sources, digest_processes=1)
+    )
+    clock = Clock(datetime(2026, 3, 27, 10, 0, tzinfo=UTC))
+    async with open_core(config, clock=clock) as core:
+        assert isinstance(core.ticks.executor, ProcessPoolExecutor)
+        terminal = Terminal(core)
+        await terminal.type(f"/addsource {serve(server, STORIES[:1], clock())}")
+        serve(server, STORIES[:3], clock())
+        later = await terminal.at(datetime(2026, 3, 27, 11, 0, tzinfo=UTC))
+        assert later == ""
+        latest = await terminal.type("/latest")
+        assert "Orchestra names new conductor" in latest
+        assert "“This orchestra has a sound unlike any other” — Lea Moreau" in (
+            await terminal.type("/quotes Moreau")
+        )
