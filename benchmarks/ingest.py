@@ -15,7 +15,7 @@ local aiohttp server, and reports, per backend:
   process (`[sources] digest_processes` in the bot's config);
 - the CPU time per article of the polling process, the digest workers, the feed server and the
   rest of the machine (on PostgreSQL mostly its server: to_tsvector and the indexes);
-- peak resident memory of the process (ru_maxrss);
+- peak resident memory of the polling process and of each digest worker;
 - latency of NewsService.latest(10) and search() at the final size (target < 20 ms median);
   on PostgreSQL after an ANALYZE, which autovacuum runs by itself soon after a bulk load
   (without statistics the planner scans every match of a common word).
@@ -276,7 +276,12 @@ async def run_backend(
         f"{name} {seconds / stats.articles * 1000:.2f}" for name, seconds in cpu.items()
     )
     print(f"  CPU ms per article: {per_article}; engine alone {1000 / engine:.2f}")
-    print(f"  stories: {stats.stories}; peak RSS so far: {_peak_mb():.0f} MB")
+    workers = getattr(args.executor, "_processes", None) or {}
+    worker_peaks = ", ".join(f"{_worker_peak_mb(pid):.0f}" for pid in workers)
+    print(
+        f"  stories: {stats.stories}; peak RSS so far: polling process {_peak_mb():.0f} MB, "
+        f"digest workers {worker_peaks or '-'} MB"
+    )
     print(
         f"  latest(10): median {latency[0]:.1f} ms, p95 {latency[1]:.1f} ms; "
         f"search: median {latency[2]:.1f} ms, p95 {latency[3]:.1f} ms"
@@ -314,15 +319,26 @@ class _Database:
         await engine.dispose()
 
 
+def _worker_peak_mb(pid: int) -> float:
+    """A process's peak resident memory (Linux: VmHWM), in MB."""
+    status = Path(f"/proc/{pid}/status").read_text(encoding="utf-8")
+    line = next(line for line in status.splitlines() if line.startswith("VmHWM:"))
+    return int(line.split()[1]) / 1024
+
+
 def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 async def main(args: argparse.Namespace) -> None:
-    """Generate, serve, measure."""
-    articles = generate_articles(args.articles)
+    """Generate, serve, measure.
+
+    The feed server generates the articles it serves; this process generates only the engine's
+    sample (the same first articles: generation is sequential), so that its memory is the bot's.
+    """
+    articles = generate_articles(min(args.articles, args.engine_sample))
     args.executor = _warm_pool(args.workers) if args.workers else None
-    with FeedProcess(render_feeds(articles, args.per_feed)) as server:
+    with FeedProcess(args.articles, args.per_feed) as server:
         backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
         for backend in backends:
             await run_backend(backend, args, server, articles)
@@ -331,18 +347,22 @@ async def main(args: argparse.Namespace) -> None:
 
 
 class FeedProcess:
-    """The feeds served by a FeedServer in a process of its own; use with `with`.
+    """`articles` generated articles served as feeds by a FeedServer in a process of its own.
+
+    Use with `with`.
 
     A real bot does not serve its feeds: in the polling process the server would take CPU time
     from the ingestion being measured.
     """
 
-    def __init__(self, feeds: dict[str, str]) -> None:
+    def __init__(self, articles: int, per_feed: int) -> None:
         context = multiprocessing.get_context("spawn")
         self._stop = context.Event()
         receiver, sender = context.Pipe(duplex=False)
         self._receiver = receiver
-        self._process = context.Process(target=_serve_feeds, args=(feeds, sender, self._stop))
+        self._process = context.Process(
+            target=_serve_feeds, args=(articles, per_feed, sender, self._stop)
+        )
         self.port = 0
         self.pid = 0
 
@@ -367,7 +387,8 @@ class FeedProcess:
         return f"http://127.0.0.1:{self.port}{path}"
 
 
-def _serve_feeds(feeds: dict[str, str], port: Connection, stop: Event) -> None:
+def _serve_feeds(articles: int, per_feed: int, port: Connection, stop: Event) -> None:
+    feeds = render_feeds(generate_articles(articles), per_feed)
     asyncio.run(_serve_until(feeds, port, stop))
 
 
