@@ -241,6 +241,9 @@ class Stats:
     deliveries_sent: int
     deliveries_failed: int
     deliveries_pending: int
+    deliveries_in_flight: int = 0  # claimed or sending now
+    deliveries_unknown: int = 0  # may or may not have arrived: never resent
+    deliveries_skipped: int = 0  # missed by more than the catch-up window
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -167,6 +167,18 @@ def render_import(results: Sequence[tuple[str, SourceReport | str]]) -> Reply:
     return Reply(sections=(Section((Heading((Bold(title),)), BulletList(items))),))
 
 
+def _delivery_counts(stats: Stats) -> str:
+    counts = [f"{stats.deliveries_sent} sent", f"{stats.deliveries_pending} pending"]
+    if stats.deliveries_in_flight:
+        counts.append(f"{stats.deliveries_in_flight} being sent")
+    counts.append(f"{stats.deliveries_failed} failed")
+    if stats.deliveries_unknown:
+        counts.append(f"{stats.deliveries_unknown} unknown (interrupted mid-send, not resent)")
+    if stats.deliveries_skipped:
+        counts.append(f"{stats.deliveries_skipped} skipped (missed while the bot was down)")
+    return ", ".join(counts)
+
+
 def render_stats(stats: Stats) -> Reply:
     """Counts for admins."""
     rows = (
@@ -178,11 +190,7 @@ def render_stats(stats: Stats) -> Reply:
         ("Stories", str(stats.stories)),
         ("Chats", str(stats.chats)),
         ("Subscriptions", str(stats.subscriptions)),
-        (
-            "Deliveries",
-            f"{stats.deliveries_sent} sent, {stats.deliveries_pending} pending, "
-            f"{stats.deliveries_failed} failed",
-        ),
+        ("Deliveries", _delivery_counts(stats)),
     )
     items = tuple((Bold(f"{name}: "), Text(value)) for name, value in rows)
     return Reply(sections=(Section((Heading((Bold("Statistics"),)), BulletList(items))),))

@@ -9,10 +9,12 @@ from pathlib import Path
 
 import pytest
 
+from adapters.console.render import render_text
 from bot.chats import ChatRef, Platform
 from bot.models import DeliveryStatus, Filters, NewArticle, QuoteRow, SourceKind
 from bot.store import Store
 from bot.store.schedule import first_due_after
+from bot.views import render_stats
 from tests.stores import BACKENDS, migrated_store
 
 NOW = datetime(2026, 3, 20, 12, 0, tzinfo=UTC)
@@ -264,8 +266,19 @@ async def test_claim_lease_finish_retry_fail_and_expire(store: Store) -> None:
     assert await store.claim_deliveries(due, limit=10, lease_seconds=60) == []
     [again] = await store.claim_deliveries(due + timedelta(seconds=30), limit=10, lease_seconds=1)
     assert (again.id, again.attempts) == (retried.id, 2)
+    stats = await store.stats()
+    assert (stats.deliveries_sent, stats.deliveries_failed, stats.deliveries_in_flight) == (
+        1,
+        1,
+        2,
+    )
     # Claimed but never sent: pending again; sending when the lease ran out: unknown.
     assert await store.expire_leases(due + timedelta(minutes=5)) == 1
+    stats = await store.stats()
+    assert (stats.deliveries_pending, stats.deliveries_in_flight) == (1, 0)
+    assert stats.deliveries_unknown == 1
+    shown = render_text(render_stats(stats))
+    assert "1 sent, 1 pending, 1 failed, 1 unknown (interrupted mid-send, not resent)" in shown
     statuses = {d.id: (await store.get_delivery(d.id)) for d in claimed}
     assert statuses[sent.id].status == DeliveryStatus.SENT  # type: ignore[union-attr]
     assert statuses[sent.id].platform_message_id == "m-1"  # type: ignore[union-attr]

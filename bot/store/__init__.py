@@ -41,12 +41,15 @@ class Store(SourceQueries, ArticleQueries, StoryQueries, ChatQueries, DeliveryLe
             "chats": select(count).select_from(schema.chats),
             "subscriptions": select(count).select_from(schema.subscriptions),
         }
-        for name, status in (
-            ("deliveries_sent", DeliveryStatus.SENT),
-            ("deliveries_failed", DeliveryStatus.FAILED),
-            ("deliveries_pending", DeliveryStatus.PENDING),
+        for name, statuses in (
+            ("deliveries_sent", [DeliveryStatus.SENT]),
+            ("deliveries_failed", [DeliveryStatus.FAILED]),
+            ("deliveries_pending", [DeliveryStatus.PENDING]),
+            ("deliveries_in_flight", [DeliveryStatus.CLAIMED, DeliveryStatus.SENDING]),
+            ("deliveries_unknown", [DeliveryStatus.UNKNOWN]),
+            ("deliveries_skipped", [DeliveryStatus.SKIPPED]),
         ):
-            queries[name] = select(count).where(deliveries.c.status == status)
+            queries[name] = select(count).where(deliveries.c.status.in_(statuses))
         async with self.reading() as conn:
             values = {name: int(await conn.scalar(q) or 0) for name, q in queries.items()}
         return Stats(**values)
