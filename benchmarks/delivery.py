@@ -6,8 +6,9 @@ Two runs against the Bot API stand-in without flood limits (its own process):
 Each run reports: the time to plan N deliveries (the planner's own code, in this process; target
 under 5 s for 100,000), deliveries/s from the first sent to the last (target at least 1,000/s in
 total, so the platform's limits are the bottleneck), the peak resident memory of each bot process
-(Linux: VmHWM), the CPU the stand-in used (it shares the machine), the ledger's rows per day (one
-per subscriber) and their size, and the time to prune a day of them.
+(Linux: VmHWM), the CPU per message of the bot processes, the stand-in and PostgreSQL's server
+processes (they share the machine), the ledger's rows per day (one per subscriber) and their
+size, and the time to prune a day of them.
 
 The rate is read from the ledger every half second (the stand-in's log of N full digests would be
 hundreds of megabytes), so short runs are imprecise: use N of 10,000 or more for figures.
@@ -15,17 +16,35 @@ hundreds of megabytes), so short runs are imprecise: use N of 10,000 or more for
     .venv/bin/python benchmarks/delivery.py                       # 100,000 subscribers
     .venv/bin/python benchmarks/delivery.py --subscribers 5000 --skip-sqlite
 
-Measured on a 2-core machine shared with other work (load average 5 to 11 during the 100,000 run):
-100,000 subscribers: planning 4.7 s (SQLite) and 8.8 s (PostgreSQL; 4.2 s when the machine was
-quiet); 323 deliveries/s (SQLite, one process) and 246/s (PostgreSQL, four); peak 217 MiB and
-about 207 MiB per process; pruning 1.4 s and 0.4 s. 20,000 on the quieter machine: 525/s and 716/s.
-The bot side costs about 1.8 ms of CPU per message, most of it python-telegram-bot and httpx
-building and sending the request, so 1,000/s needs more cores than two shared with PostgreSQL
-and the stand-in. Queueing the sends beyond the connection pool in the publisher and quoting the
-shared digest text once took 20,000 on SQLite from 518 and 532/s (1.90 and 1.84 ms of bot CPU per
-message, start-up included) to 605 and 615/s (1.63 and 1.60 ms); four processes on PostgreSQL
-stayed at 750 to 840/s (about 2.1 ms each, four start-ups included): two cores shared with
-PostgreSQL, the stand-in and another benchmark.
+Measured 2026-11-27 on a 2-core VM (Python 3.11, PostgreSQL on the same machine, nothing else
+running; runs vary by about 10 %), `benchmarks/delivery.py --subscribers 20000` and the 100,000
+run in two parts (`--skip-postgres`, `--skip-sqlite`); CPU per message is start-up included:
+
+    run                          sent/s       bot ms/msg  stand-in ms/msg  PostgreSQL ms/msg
+    before, 20,000 SQLite          320-360      2.6-3.1     0.40-0.50        -
+    before, 20,000 PostgreSQL x4   476          3.3         0.39             not measured
+    after, 20,000 SQLite           1,060-1,360  0.78-0.83   0.20             -
+    after, 20,000 PostgreSQL x4    1,310-1,380  1.0-1.15    0.21-0.22        0.37-0.52
+    after, 100,000 SQLite          1,151        0.84        0.20             -
+    after, 100,000 PostgreSQL x4   1,257        0.85        0.21             0.55
+    (100,000 PostgreSQL x4 before the last change below: 786/s, PostgreSQL 1.53 ms/msg)
+
+Planning 100,000: 4.2 s (SQLite) and 5.6-5.8 s (PostgreSQL, over the 5-s target on this VM).
+Peak memory 202 (SQLite) and 178 MiB per process at 20,000, 278 and 200 MiB at 100,000; pruning
+100,000 rows 0.9 s and 0.4 s. What it took, in order:
+- the worker's Bot sends through aiohttp under python-telegram-bot (AiohttpRequest) instead of
+  httpx: 1.77 to 0.66 ms of client CPU per sendMessage (3,000 sends to the stand-in, one
+  process), and the stand-in's CPU per message halved with it; reading only the message id
+  (Bot.do_api_request) instead of building a Message: 0.66 to 0.36 ms there;
+- one write transaction per batch for the `sending` marks and the `sent` results: as two
+  GroupCommits they queued for SQLite's write lock in its busy handler's sleeps (11 and 15 ms a
+  batch), the writer busy all the time at 900 messages/s; each shared digest written with one
+  statement and decoded once when read back (a tenth of the worker's CPU);
+- claims in the claim index's order with fresh statistics after a large plan: PostgreSQL sorted
+  every pending row for each claim of 200 (100 ms at 40,000 pending).
+The PostgreSQL run analyzes the bulk-loaded subscribers before planning, as autovacuum would
+have in a database in service. 16 or 32 connections per worker instead of 8 changed nothing
+measurable; neither did claiming 1,000 rows at a time instead of 200.
 """
 
 from __future__ import annotations
@@ -75,6 +94,7 @@ class Result:
     peak_mib: list[float]
     bot_cpu: float
     standin_cpu: float
+    database_cpu: float
     row_bytes: float
     prune: float
 
@@ -115,6 +135,7 @@ async def run(name: str, url: str, workers: int, subscribers: int, workdir: Path
         standin_process() as (standin, standin_pid),
         prepared_store(url, subscribers) as store,
     ):
+        await analyze(store, url)
         started = time.perf_counter()
         planned = await store.plan_deliveries(datetime.now(UTC))
         planning = time.perf_counter() - started
@@ -123,12 +144,15 @@ async def run(name: str, url: str, workers: int, subscribers: int, workdir: Path
             workdir, url, standin, max_per_second=UNLIMITED, senders=workers, lease_seconds=120
         )
         cpu_before = cpu_seconds(standin_pid)
+        database_before = postgres_cpu()
         logs = [workdir / f"{name}-worker{i}.log" for i in range(workers)]
         bots = [await start_bot(config, log, role="worker") for log in logs]
         try:
             rate = await measure_rate(store, subscribers)
             peaks = [peak_mib(bot.pid) for bot in bots]
             bot_cpu = sum(cpu_seconds(bot.pid) for bot in bots)
+            # Before the bots stop: their server processes end with their connections.
+            database_cpu = postgres_cpu() - database_before if url.startswith("postgresql") else 0
         finally:
             for bot, log in zip(bots, logs, strict=True):
                 await stop(bot, log)
@@ -138,8 +162,20 @@ async def run(name: str, url: str, workers: int, subscribers: int, workdir: Path
         pruned = await store.prune_deliveries(datetime.now(UTC) + timedelta(seconds=1))
         prune = time.perf_counter() - started
         assert pruned == subscribers, pruned
-    cpu = bot_cpu / subscribers * 1000
-    return Result(name, subscribers, planning, rate, peaks, cpu, standin_cpu, row_bytes, prune)
+    bot_ms, standin_ms, database_ms = (
+        cpu / subscribers * 1000 for cpu in (bot_cpu, standin_cpu, database_cpu)
+    )
+    return Result(
+        name, subscribers, planning, rate, peaks, bot_ms, standin_ms, database_ms, row_bytes, prune
+    )
+
+
+async def analyze(store: Store, url: str) -> None:
+    """PostgreSQL statistics for the subscribers just bulk-loaded: a database in service has
+    them (autovacuum), and without them the claims' plans would read every subscriber."""
+    if url.startswith("postgresql"):
+        async with store.writing() as conn:
+            await conn.execute(text("ANALYZE"))
 
 
 async def measure_rate(store: Store, subscribers: int) -> float:
@@ -164,6 +200,19 @@ def cpu_seconds(pid: int) -> float:
     """The process's user and system CPU time so far (Linux: /proc/PID/stat)."""
     fields = Path(f"/proc/{pid}/stat").read_text(encoding="utf-8").rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def postgres_cpu() -> float:
+    """CPU time so far of the PostgreSQL server's processes on this machine (Linux: /proc)."""
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            name = stat.read_text(encoding="utf-8").split("(", 1)[1].rsplit(")", 1)[0]
+            if name == "postgres":
+                total += cpu_seconds(int(stat.parent.name))
+        except (OSError, IndexError):  # the process ended meanwhile
+            continue
+    return total
 
 
 def peak_mib(pid: int | None) -> float:
@@ -191,13 +240,15 @@ def report(results: list[Result]) -> None:
     """Print the figures as a table."""
     print(
         f"{'run':<22} {'subscribers':>11} {'plan s':>7} {'sent/s':>8} {'peak MiB':>16}"
-        f" {'bot cpu ms/msg':>14} {'stand-in cpu s':>14} {'bytes/row':>9} {'prune s':>7}"
+        f" {'cpu ms/msg: bot':>15} {'stand-in':>8} {'postgres':>8} {'bytes/row':>9}"
+        f" {'prune s':>7}"
     )
     for r in results:
         peaks = "/".join(f"{p:.0f}" for p in r.peak_mib)
         print(
             f"{r.name:<22} {r.subscribers:>11,} {r.planning:>7.2f} {r.rate:>8.0f} {peaks:>16}"
-            f" {r.bot_cpu:>14.2f} {r.standin_cpu:>14.1f} {r.row_bytes:>9.0f} {r.prune:>7.2f}"
+            f" {r.bot_cpu:>15.2f} {r.standin_cpu:>8.2f} {r.database_cpu:>8.2f}"
+            f" {r.row_bytes:>9.0f} {r.prune:>7.2f}"
         )
     print("ledger rows per day = subscribers (one row per subscription and local date)")
 
