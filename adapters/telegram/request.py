@@ -11,8 +11,10 @@ needs to know. aiohttp's UploadTracker says whether the request was handed to th
 full: if not (no connection, no free connection in time, a kept-alive connection the server had
 closed), Telegram cannot have acted on it, having at most part of it. Every failure becomes
 python-telegram-bot's TimedOut or NetworkError caused by a RequestFailure that records this.
-aiohttp never resends a POST on its own. The Bot API's URL holds the bot token, and aiohttp quotes
-the URL in some errors: a RequestFailure's text leaves it out, and ends the exception chain.
+aiohttp never resends a POST on its own, and has no write timeout (a digest's request fits in
+the socket's buffer; PTB's `write_timeout` is ignored). The Bot API's URL holds the bot token,
+and aiohttp quotes the URL in some errors: a RequestFailure's text leaves it out, and ends the
+exception chain.
 Form values longer than `_CACHED_FORM_VALUE` (a digest's text, sent to every chat) are quoted
 once per process while in use: quoting is character by character, a tenth of a request's CPU.
 """
