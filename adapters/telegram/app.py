@@ -30,6 +30,7 @@ from telegram.ext import (
 from adapters.telegram.pacing import TelegramPacer
 from adapters.telegram.publisher import ChatMigratedCallback, TelegramPublisher, startup_error
 from adapters.telegram.redaction import TokenRedactor
+from adapters.telegram.request import AiohttpRequest
 from bot.chats import Caller, ChatKind, ChatRef, Platform
 from bot.commands import COMMANDS
 from bot.config import TelegramConfig
@@ -43,6 +44,8 @@ _ADMIN_STATUSES = (ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR)
 _KINDS = {Chat.PRIVATE: ChatKind.PRIVATE, Chat.CHANNEL: ChatKind.CHANNEL}
 _UPDATES = ["message", "channel_post", "callback_query"]
 _ADMIN_CACHE_SIZE = 10_000
+_CONNECTIONS = 32
+"""Connections to the Bot API for replies and digests (commands are handled 16 at a time)."""
 
 
 class Router(Protocol):
@@ -81,6 +84,10 @@ class TelegramAdapter:
             .job_queue(None)
             .concurrent_updates(16)
             .get_updates_read_timeout(5.0)
+            # Replies and digests go through aiohttp (a third of httpx's CPU per request);
+            # the long poll for updates keeps PTB's own httpx request. (PTB refuses the
+            # get_updates timeout when it is given after the request.)
+            .request(AiohttpRequest(connections=_CONNECTIONS))
             .build()
         )
         self._redactor.install()
