@@ -237,8 +237,9 @@ async def test_no_free_aiohttp_connection_in_time_is_retryable_and_never_shows_t
     api: TelegramAPI,
 ) -> None:
     # One connection: while a stalled send holds it, the other send waits for it in vain.
-    api.stall_next("sendMessage", 2.0)
-    request = AiohttpRequest(connections=1, pool_timeout=0.1, connect_timeout=0.1)
+    # Generous timeouts, still well under the stall: a loaded machine is slow to connect.
+    api.stall_next("sendMessage", 4.0)
+    request = AiohttpRequest(connections=1, pool_timeout=0.5, connect_timeout=1.0)
     async with Bot(TOKEN, base_url=api.base_url, request=request) as bot:
         publisher = _publisher(bot)
         sends = [publisher.publish(_chat(c), plain_reply(f"to {c}")) for c in (1, 2)]
