@@ -49,6 +49,8 @@ _TITLES = word_set(
     dr prof professor prime minister chairman chairwoman chair chief justice attorney speaker
     leader majority minority judge mayor rev gen col lt sgt capt adm ambassador director
     commissioner spokesman spokeswoman ceo king queen prince princess pope former candidate
+    inspector superintendent detective constable sergeant lieutenant colonel commander captain
+    coach chancellor councillor councilor premier mp mep
     nominee democratic republican gop state house senate campaign manager adviser advisor
     press white sheriff officer lady first u.s us federal national council deputy assistant
     executive communications strategist pollster host anchor editor columnist analyst
@@ -200,8 +202,7 @@ def _person_in(run: str) -> tuple[str, str] | None:
 def _strip_titles(words: list[str]) -> list[str]:
     start = 0
     while start < len(words) and (
-        words[start].lower().rstrip(".") in _TITLES
-        or (words[start].endswith(_NATIONALITY_ENDINGS) and _NATIONALITY.match(words[start]))
+        words[start].lower().rstrip(".") in _TITLES or _is_nationality(words, start)
     ):
         start += 1
     for k in range(start, len(words) - 1):  # `Harbour Commissioner Ingrid Lindqvist`
@@ -215,6 +216,15 @@ def _strip_titles(words: list[str]) -> list[str]:
                 last = last[: -len(suffix)]
         kept[-1] = last
     return kept
+
+
+def _is_nationality(words: list[str], index: int) -> bool:
+    """`Israeli` in "Israeli Benjamin Netanyahu", not `Susan` or `Mei` in "Susan Collins" or
+    "Mei Tanaka": first names end like nationalities too, so one is only dropped when a first
+    and a last name remain after it."""
+    word = words[index]
+    enough = len(words) - index > 2
+    return enough and word.endswith(_NATIONALITY_ENDINGS) and bool(_NATIONALITY.match(word))
 
 
 def _bare(word: str) -> str:

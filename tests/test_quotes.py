@@ -119,6 +119,21 @@ def test_title_before_name_is_not_part_of_the_speaker() -> None:
     assert _only(text).speaker == "Ingrid Lindqvist"
 
 
+@pytest.mark.parametrize(
+    ("text", "speaker"),
+    [
+        ("“I was scared,” said Mei Tanaka, 16, who lives nearby.", "Mei Tanaka"),
+        ("“We will vote no,” said Susan Collins.", "Susan Collins"),
+        ("“It works,” Eric Naidoo told reporters.", "Eric Naidoo"),
+        ("“We act,” said Israeli Prime Minister Benjamin Netanyahu.", "Benjamin Netanyahu"),
+        ("“We act,” said Kenyan Wanjiru Mwangi.", "Wanjiru Mwangi"),
+        ("“It is over,” Chief Inspector John Smith told reporters.", "John Smith"),
+    ],
+)
+def test_first_names_that_end_like_nationalities_stay(text: str, speaker: str) -> None:
+    assert _only(text).speaker == speaker
+
+
 def test_surname_and_title_resolve_to_the_full_name() -> None:
     text = (
         f"{LEAD}\n\n“The board agreed with me,” Lindqvist said.\n\n"
