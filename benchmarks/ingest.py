@@ -27,8 +27,10 @@ same two cores; the engine's own speed drifts by 10% between runs on this shared
   workers 1.25 ms (the engine's 0.80 ms, feedparser 0.25 ms, signature 0.06 ms, pickling), and
   on PostgreSQL its server 0.46 ms, of which to_tsvector is 0.30 ms: with the server on the
   same two cores, that is what keeps PostgreSQL under 80%.
-- 100,000 articles: SQLite 1,117/s (87%), PostgreSQL 943/s (75%); latest(10) 2.6 and 3.3 ms,
-  search 10.7 and 4.9 ms (median); digest workers peak at 160 MB each.
+- 100,000 articles (two runs): SQLite 986-1,117/s (80-87%), PostgreSQL 894-943/s (71-75%);
+  latest(10) 2.6-3.9 ms, search 4.9-11.3 ms (median; SQLite's FTS5 is the slower); digest
+  workers peak at 160 MB each, the polling process at 550-580 MB, most of it the near-duplicate
+  index of 100,000 articles read in one tick (a running bot keeps three days of articles in it).
 Before this session's work the same 10,000 measured 66% (SQLite) and 57% (PostgreSQL): the
 near-duplicate signature (numpy instead of a hash call per shingle), the content hash, feedparser
 no longer resolving every URI, and on PostgreSQL one indexed lookup per key, articles inserted
