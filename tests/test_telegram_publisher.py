@@ -170,8 +170,8 @@ async def test_server_error_is_retryable(api: TelegramAPI, bot: Bot) -> None:
 
 
 async def test_a_timeout_after_sending_is_ambiguous(api: TelegramAPI, http: str) -> None:
-    api.stall_next("sendMessage", 2.0)
-    request = _request(http, read_timeout=0.2)
+    api.stall_next("sendMessage", 3.0)
+    request = _request(http, read_timeout=1.0)  # getMe, not stalled, has time on a busy machine
     async with Bot(TOKEN, base_url=api.base_url, request=request) as slow_bot:
         with pytest.raises(AmbiguousDeliveryError):
             await _publisher(slow_bot).publish(_chat(1), plain_reply("slow"))
