@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+DEFAULT_STORIES = 5
+"""Stories /latest shows when not told how many."""
+
 
 @dataclass(frozen=True, slots=True)
 class Argument:
@@ -17,6 +20,9 @@ class Argument:
     name: str
     description: str
     required: bool = False
+    default: str | None = None
+    """What an omitted optional argument means; platforms with named options (Discord) write it
+    out when a later argument is given, so that `/latest source:3` is not read as n = 3."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -42,7 +48,7 @@ COMMANDS: tuple[CommandSpec, ...] = (
         name="latest",
         description="The latest stories",
         arguments=(
-            Argument("n", "how many stories (1 to 20)"),
+            Argument("n", "how many stories (1 to 20)", default=str(DEFAULT_STORIES)),
             Argument("source", "only from this source (id or part of its name)"),
         ),
     ),

@@ -14,7 +14,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.chats import Caller, ChatKind, Platform
-from bot.commands import COMMANDS, SPECS
+from bot.commands import COMMANDS, DEFAULT_STORIES, SPECS
 from bot.config import Config
 from bot.errors import ConfigError, NotFound, PermissionDenied, SourceError, UsageError
 from bot.replies import Button, Code, Paragraph, Reply, Section, plain_reply
@@ -97,10 +97,14 @@ class CommandRouter:
     async def _latest(self, caller: Caller, args: str) -> Reply:
         del caller
         n, offset, source = _latest_arguments(args)
-        stories = await self._service.latest(n, source=source, offset=offset)
-        more = f"/latest {n} +{offset + n}" + (f" {source}" if source else "")
+        # By id: the source's name is its title, and "More" asks for the same source again.
+        found = None if source is None else await self._service.find_source(source)
+        stories = await self._service.latest(
+            n, source=None if found is None else found.id, offset=offset
+        )
+        more = f"/latest {n} +{offset + n}" + (f" {found.id}" if found else "")
         buttons = (Button("More", more),) if len(stories) == n else ()
-        title = "Latest stories" + (f" from {source}" if source else "")
+        title = "Latest stories" + (f" from {found.title or found.url}" if found else "")
         return render_stories(stories, title=title, empty="No stories yet.", buttons=buttons)
 
     async def _quotes(self, caller: Caller, args: str) -> Reply:
@@ -210,7 +214,7 @@ def split_command(text: str) -> tuple[str, str]:
 
 def _latest_arguments(args: str) -> tuple[int, int, str | None]:
     words = args.split()
-    n, offset = 5, 0
+    n, offset = DEFAULT_STORIES, 0
     if words and words[0].isdigit():
         n = int(words.pop(0))
         if not 1 <= n <= MAX_STORIES:

@@ -161,6 +161,11 @@ async def test_admin_adds_a_feed_and_reads_latest_quotes_and_search(
     sources = await terminal.type("/sources")
     assert "#1 City News (feed, 2 articles, ok)" in sources
 
+    from_source = await terminal.type("/latest 5 city")
+    assert "Latest stories from City News" in from_source
+    assert "Ferry service adds night crossings" in from_source
+    assert "no source 'Valley'" in await terminal.type("/latest 5 Valley")
+
 
 async def test_a_non_admin_cannot_add_a_source(tmp_path: Path, server: FeedServer) -> None:
     url = serve(server, STORIES[:1], datetime(2026, 3, 27, tzinfo=UTC))

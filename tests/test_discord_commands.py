@@ -150,3 +150,40 @@ async def test_bad_arguments_get_the_usage_line(
     [answer] = await _run(discord_api, "latest", "99")
     assert answer.ephemeral
     assert "Usage: /latest [n] [source]" in _text([answer])
+
+
+VALLEY = """<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>
+<title>Valley Post</title><link>https://valley.example/</link>
+<item><title>Mill reopens as a museum</title><link>https://valley.example/mill</link>
+<guid>mill</guid><description>The old paper mill opened its doors as a museum on Saturday.
+Visitors can see the water wheel turn again. School classes get in free.
+“Our grandparents worked here, and now our children can learn how,” said Ada Lind.
+</description></item>
+<item><title>Bus line to the lake returns</title><link>https://valley.example/bus</link>
+<guid>bus</guid><description>The summer bus line to the lake will run again from June.
+Buses leave the station every hour. Bikes can ride along for a small fee.
+“People asked for it all winter,” said Tomas Berg, who runs the line.
+</description></item>
+</channel></rss>"""
+
+
+async def test_latest_with_only_a_source_option_reads_it_as_the_source(
+    discord_api: DiscordStandIn, adapter: DiscordAdapter, feeds: FeedServer
+) -> None:
+    admin = {"user_id": ADMIN, "permissions": MODERATOR}
+    feeds.add("/valley.xml", VALLEY, content_type="application/rss+xml")
+    added = _text(await _run(discord_api, "addsource", feeds.url("/valley.xml"), **admin))
+    assert "Added source #1: Valley Post" in added
+    await _run(discord_api, "addsource", feeds.url("/harbour.xml"), **admin)  # the newest
+    # Read as `/latest 1`, this would be the newest story of all: one of the harbour's.
+    interaction = await discord_api.inject_interaction("latest", {"source": "1"})
+    await discord_api.wait_for(
+        lambda: bool(discord_api.interaction_messages(interaction.interaction_id))
+    )
+    answer = discord_api.interaction_messages(interaction.interaction_id)
+    titles = [e.get("title") for m in answer for e in m.embeds]
+    assert "Bus line to the lake returns" in titles
+    assert "Mill reopens as a museum" in titles
+    assert not {"Lighthouse reopens to visitors", "Ferry @\u200beveryone timetable changes"} & set(
+        titles
+    )

@@ -75,9 +75,18 @@ def build_slash_command(
 
 
 def command_text(spec: CommandSpec, options: Mapping[str, str | None]) -> str:
-    """The command as a user would type it: `/latest 5 bbc`."""
+    """The command as a user would type it: `/latest 5 bbc`.
+
+    An omitted option before a given one is written as its default (`source:3` alone is
+    `/latest 5 3`): the command text is positional, the options are not.
+    """
     values = [(options.get(a.name) or "").strip() for a in spec.arguments]
-    return " ".join([f"/{spec.name}", *(value for value in values if value)])
+    last = max((i for i, value in enumerate(values) if value), default=-1)
+    words = [
+        value or argument.default or ""
+        for argument, value in zip(spec.arguments[: last + 1], values[: last + 1], strict=True)
+    ]
+    return " ".join([f"/{spec.name}", *(word for word in words if word)])
 
 
 async def sync_commands(tree: app_commands.CommandTree[Any]) -> bool:
