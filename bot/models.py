@@ -181,6 +181,7 @@ class SourceReport:
     title: str
     items: int
     new_articles: int
+    resumed: bool = False  # it was a paused or failing source, read again and working
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

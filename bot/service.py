@@ -188,8 +188,9 @@ class NewsService:
         url = url.strip()
         if not url:
             raise UsageError("/addsource needs a URL")
-        if await self.store.get_source_by_url(url) is not None:
-            raise UsageError(f"already a source: {url}")
+        existing = await self.store.get_source_by_url(url)
+        if existing is not None:
+            return await self._retry_source(self.fetcher, existing)
         read = await read_source(self.fetcher, url)
         if await self.store.get_source_by_url(read.url) is not None:
             raise UsageError(f"already a source: {read.url}")
@@ -218,6 +219,35 @@ class NewsService:
             title=saved.title,
             items=len(read.items),
             new_articles=new,
+        )
+
+    async def _retry_source(self, fetcher: Fetcher, source: Source) -> SourceReport:
+        """Adding a paused or failing source again reads it now; if it works, it is resumed.
+
+        A paused source is never polled, so this is how an admin brings it back once its feed
+        is fixed, keeping its articles (removing and adding it would delete them).
+        """
+        if not (source.paused or source.last_error):
+            raise UsageError(f"already a source: {source.url}")
+        known = await self.store.recent_guids(source.id)
+        read = await read_source(fetcher, source.url, kind=source.kind.value, known_guids=known)
+        now = self.clock()
+        new = await save_items(self.store, source.id, read.items, now, index=self.index)
+        await self.store.record_fetch_success(
+            source.id,
+            now=now,
+            next_fetch_at=now + timedelta(minutes=source.interval_minutes),
+            etag=read.etag,
+            last_modified=read.last_modified,
+        )
+        saved = await self.store.get_source(source.id) or source
+        return SourceReport(
+            source=saved,
+            kind=saved.kind,
+            title=saved.title,
+            items=len(read.items),
+            new_articles=new,
+            resumed=True,
         )
 
     async def remove_source(self, id_or_url: str | int) -> Source:

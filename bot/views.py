@@ -106,7 +106,8 @@ def _source_item(health: SourceHealth) -> tuple[Inline, ...]:
     source = health.source
     state = "ok"
     if source.paused:
-        state = f"paused after failing: {source.last_error or 'unknown error'}"
+        error = source.last_error or "unknown error"
+        state = f"paused after failing: {error}; /addsource its URL again to retry"
     elif source.last_error:
         state = f"failing: {source.last_error}"
     return (
@@ -121,8 +122,9 @@ def _source_item(health: SourceHealth) -> tuple[Inline, ...]:
 def render_source_added(report: SourceReport) -> Reply:
     """What /addsource found and saved."""
     source = report.source
+    done = "Resumed" if report.resumed else "Added"
     return plain_reply(
-        f"Added source #{source.id}: {report.title or source.url} ({report.kind}, "
+        f"{done} source #{source.id}: {report.title or source.url} ({report.kind}, "
         f"{report.items} items, {report.new_articles} new articles)."
     )
 

@@ -76,6 +76,33 @@ async def test_add_source_reports_what_it_found_and_stores_it(
     assert health.article_count == 2
 
 
+async def test_adding_a_paused_source_again_resumes_it_with_its_articles(
+    service: NewsService, store: Store, server: FeedServer
+) -> None:
+    url = server.url("/valley.xml")
+    report = await service.add_source(url, "admin-1")
+    source_id = report.source.id
+    server.add("/valley.xml", "broken", status=500)
+    await store.record_fetch_failure(
+        source_id, now=NOW, error="HTTP 500", next_fetch_at=NOW, pause=True
+    )
+    [health] = await service.list_sources()
+    assert health.source.paused
+    with pytest.raises(SourceError):  # still broken: it stays paused
+        await service.add_source(url, "admin-1")
+    assert (await service.list_sources())[0].source.paused
+
+    server.add("/valley.xml", _rss(_items(["bridge", "library", "orchard"])))
+    resumed = await service.add_source(url, "admin-1")
+    assert resumed.resumed
+    assert (resumed.source.id, resumed.items, resumed.new_articles) == (source_id, 1, 1)
+    [health] = await service.list_sources()
+    assert health.healthy
+    assert not health.source.paused
+    assert health.article_count == 3
+    assert [s.id for s in await store.due_sources(NOW + timedelta(hours=1))] == [source_id]
+
+
 async def test_add_source_refuses_unreadable_and_private_sources(
     service: NewsService, store: Store, server: FeedServer
 ) -> None:

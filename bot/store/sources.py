@@ -100,7 +100,10 @@ class SourceQueries(StoreBase):
         title: str | None = None,
         url: str | None = None,
     ) -> None:
-        """A fetch worked: clear the error and the failure streak, schedule the next one."""
+        """A fetch worked: clear the error, the failure streak and any pause; schedule the next.
+
+        (A paused source is never polled: its only successful fetch is an admin's retry.)
+        """
         values: dict[str, Any] = {
             "last_fetched_at": now,
             "next_fetch_at": next_fetch_at,
@@ -109,6 +112,7 @@ class SourceQueries(StoreBase):
             "last_error": None,
             "failing_since": None,
             "failures": 0,
+            "paused": False,
         }
         if title:
             values["title"] = title
