@@ -23,6 +23,7 @@ from bot.config import Config
 from bot.delivery import DeliveryWorker
 from bot.ingest import Fetcher
 from bot.migrations import upgrade_schema
+from bot.notices import AdminNotices
 from bot.polling import load_near_duplicate_index
 from bot.publisher import Publisher
 from bot.router import CommandRouter
@@ -49,6 +50,7 @@ class Core:
         """Send scheduled digests through these publishers from now on."""
         worker = DeliveryWorker(self.store, self.service, publishers, self.config.delivery)
         self.ticks.send_deliveries = worker.send_due
+        self.ticks.notices = AdminNotices(self.config, publishers)
         return worker
 
     async def tick(self) -> None:

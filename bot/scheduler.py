@@ -22,6 +22,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.config import Config
 from bot.ingest import Fetcher, NearDuplicateIndex
+from bot.notices import AdminNotices
 from bot.polling import (
     PollReport,
     forget_old_articles,
@@ -57,6 +58,7 @@ class Ticks:
         self.send_deliveries = send
         self.index = index
         self.executor = executor
+        self.notices: AdminNotices | None = None
         self._index_pruned_at: datetime | None = None
 
     async def poll(self, now: datetime) -> PollReport:
@@ -66,9 +68,13 @@ class Ticks:
         if self._index_pruned_at is None or now - self._index_pruned_at >= timedelta(days=1):
             await forget_old_articles(self.store, self.index, now)
             self._index_pruned_at = now
-        return await poll_due_sources(
+        report = await poll_due_sources(
             self.store, self.fetcher, self.config, now, index=self.index, executor=self.executor
         )
+        if report.paused and self.notices is not None:
+            found = [await self.store.get_source(source_id) for source_id in report.paused]
+            await self.notices.sources_paused([s for s in found if s is not None])
+        return report
 
     async def plan(self, now: datetime) -> int:
         """Expire stale leases, then plan the due deliveries; return how many were planned."""

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from bot.models import (
     QuoteEntry,
     Settings,
+    Source,
     SourceHealth,
     SourceReport,
     Stats,
@@ -117,6 +118,22 @@ def _source_item(health: SourceHealth) -> tuple[Inline, ...]:
         Text(f" ({source.kind}, {health.article_count} articles, {state}) "),
         Text(source.url),
     )
+
+
+def render_paused_sources(sources: Sequence[Source], *, hours: float) -> Reply:
+    """The notice admins get when sources are paused after failing for `hours`."""
+    items = tuple(
+        (
+            Code(f"#{source.id}"),
+            Text(" "),
+            Bold(source.title or source.url),
+            Text(f": {source.last_error or 'unknown error'}. "),
+            Text(f"Once it works again: /addsource {source.url}"),
+        )
+        for source in sources
+    )
+    heading = Heading((Bold(f"Paused after failing for {hours:g} hours"),))
+    return Reply(sections=(Section((heading, BulletList(items))),))
 
 
 def render_source_added(report: SourceReport) -> Reply:

@@ -10,7 +10,7 @@ import dataclasses
 import io
 from collections.abc import AsyncIterator
 from concurrent.futures import ProcessPoolExecutor
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
 
@@ -328,3 +328,26 @@ async def test_digest_processes_read_the_due_sources(tmp_path: Path, server: Fee
         assert "“This orchestra has a sound unlike any other” — Lea Moreau" in (
             await terminal.type("/quotes Moreau")
         )
+
+
+async def test_a_source_failing_for_a_day_is_paused_the_admin_told_and_resumed_on_request(
+    terminal: Terminal, server: FeedServer
+) -> None:
+    start = terminal.core.clock()
+    url = serve(server, STORIES[:1], start)
+    assert "Added source #1" in await terminal.type(f"/addsource {url}")
+    server.add("/feed.xml", "<html>gone</html>", status=500)
+    for hour in range(1, 30):  # the poll tick backs off, then pauses the source after 24 hours
+        printed = await terminal.at(start + timedelta(hours=hour))
+        if printed:
+            break
+    assert "Paused after failing for 24 hours" in printed
+    assert "#1 City News: HTTP 500" in printed
+    assert f"Once it works again: /addsource {url}" in printed
+    assert "paused after failing" in await terminal.type("/sources")
+    assert await terminal.at(start + timedelta(hours=40)) == ""  # told once; never read again
+
+    serve(server, STORIES[:2], start + timedelta(hours=40))
+    resumed = await terminal.type(f"/addsource {url}")
+    assert "Resumed source #1: City News (feed, 1 items, 1 new articles)" in resumed
+    assert "#1 City News (feed, 2 articles, ok)" in await terminal.type("/sources")
