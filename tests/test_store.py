@@ -175,8 +175,19 @@ async def test_near_duplicates_join_one_story_listing_every_source(store: Store)
     [lonely] = await store.save_articles([_article(one, 3)], now=NOW)
     ranked = await store.story_ids_since(None, limit=10)
     assert ranked[0] == (first.story_id, first.id, 2)
-    assert ranked[1][0] == lonely.story_id
+    assert ranked[1] == (lonely.story_id, lonely.id, 1)
     assert await store.story_ids_since(NOW + timedelta(minutes=30), limit=10) == [ranked[0]]
+
+
+async def test_a_story_carried_by_two_sources_in_one_batch_counts_both(store: Store) -> None:
+    one = await _source(store)
+    two = await _source(store, "https://wire.example/rss")
+    batch = [_article(one, 1), _article(two, 2)]
+    saved = await store.save_articles(
+        batch, now=NOW, near_duplicate_of=[None, batch[0].canonical_url]
+    )
+    assert saved[0].story_id == saved[1].story_id
+    assert await store.story_ids_since(None, limit=10) == [(saved[0].story_id, saved[0].id, 2)]
 
 
 async def test_chats_settings_and_subscriptions(store: Store) -> None:

@@ -110,7 +110,13 @@ async def credit_story_sources(
     empty = set(started) - {story for story, _ in pairs}
     if empty:
         await conn.execute(delete(stories).where(stories.c.id.in_(empty)))
-    await _add_story_sources(conn, pairs, now)
+    sources_of: dict[int, set[int]] = {}
+    for story, source in pairs:
+        sources_of.setdefault(story, set()).add(source)
+    # A story started here by one source was inserted with its count (1) and last_seen: only
+    # the others are counted again (an update per new story was a row rewritten per article).
+    settled = {story for story in started if len(sources_of.get(story, ())) == 1}
+    await _add_story_sources(conn, pairs, now, recount=set(sources_of) - settled)
 
 
 async def _stories_of(conn: AsyncConnection, urls: set[str]) -> dict[str, int]:
@@ -128,7 +134,7 @@ async def _insert_stories(
     if not items:
         return []
     rows = [
-        {"headline": item.headline, "source_count": 0, "first_seen": now, "last_seen": now}
+        {"headline": item.headline, "source_count": 1, "first_seen": now, "last_seen": now}
         for item in items
     ]
     if conn.dialect.name == "sqlite":
@@ -156,8 +162,13 @@ async def _insert_sqlite_stories(
 
 
 async def _add_story_sources(
-    conn: AsyncConnection, pairs: Sequence[tuple[int, int]], now: datetime
+    conn: AsyncConnection,
+    pairs: Sequence[tuple[int, int]],
+    now: datetime,
+    *,
+    recount: set[int] | None = None,
 ) -> None:
+    """Record who carried which story; count the sources again of `recount` (default: all)."""
     unique = sorted(set(pairs))
     if not unique:
         return
@@ -165,11 +176,14 @@ async def _add_story_sources(
         insert_ignoring_conflicts(story_sources, conn.dialect.name),
         [{"story_id": s, "source_id": src} for s, src in unique],
     )
+    recount = {s for s, _ in unique} if recount is None else recount
+    if not recount:
+        return
     counted = (
         select(func.count()).where(story_sources.c.story_id == stories.c.id).scalar_subquery()
     )
     await conn.execute(
         update(stories)
-        .where(stories.c.id.in_({s for s, _ in unique}))
+        .where(stories.c.id.in_(recount))
         .values(source_count=counted, last_seen=now)
     )
