@@ -17,7 +17,7 @@ from bot.chats import ChatRef, Platform
 from bot.config import AdminsConfig, Config
 from bot.models import Source, SourceKind
 from bot.notices import AdminNotices, admin_chats
-from tests.telegram_api import TOKEN, TelegramAPI, running_telegram_api
+from tests.telegram_api import TOKEN, TelegramAPI
 
 NOW = datetime(2026, 5, 4, 9, 0, tzinfo=UTC)
 SOURCE = Source(
@@ -31,13 +31,6 @@ SOURCE = Source(
     paused=True,
     last_error="HTTP 500 from https://harbour.example/feed.xml",
 )
-
-
-@pytest.fixture
-async def api(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[TelegramAPI]:
-    monkeypatch.setenv("PTB_TIMEDELTA", "true")
-    async with running_telegram_api() as api:
-        yield api
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ from bot.commands import COMMANDS
 from bot.config import TelegramConfig
 from bot.errors import ConfigError
 from bot.replies import Bold, Button, Paragraph, Reply, Section, Text
-from tests.telegram_api import TOKEN, TelegramAPI, running_telegram_api
+from tests.telegram_api import TOKEN, TelegramAPI
 
 FAST = FloodLimits(per_second=10_000, chat_interval=0.0, group_per_minute=10_000, margin=0.0)
 HOSTILE = "<script>x</script> a < b & c <b>"
@@ -39,13 +39,6 @@ class RecordingRouter:
             raise RuntimeError("the router broke")
         paragraph = Paragraph((Bold(text), Text(f" {HOSTILE}")))
         return Reply(sections=(Section((paragraph,)),), buttons=(Button("More", "/latest 5 +5"),))
-
-
-@pytest.fixture
-async def api(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[TelegramAPI]:
-    monkeypatch.setenv("PTB_TIMEDELTA", "true")
-    async with running_telegram_api() as api:
-        yield api
 
 
 @pytest.fixture

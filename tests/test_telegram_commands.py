@@ -19,7 +19,7 @@ from bot.service import NewsService
 from bot.store import Store
 from tests.feedserver import FeedServer
 from tests.stores import migrated_store
-from tests.telegram_api import TOKEN, SentMessage, TelegramAPI, running_telegram_api
+from tests.telegram_api import TOKEN, SentMessage, TelegramAPI
 
 RSS = """<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>
 <title>Valley Courier</title><link>https://valley.example/</link>
@@ -51,13 +51,6 @@ async def feeds() -> AsyncIterator[FeedServer]:
 async def store(tmp_path: Path) -> AsyncIterator[Store]:
     async with migrated_store("sqlite", tmp_path) as opened:
         yield opened
-
-
-@pytest.fixture
-async def api(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[TelegramAPI]:
-    monkeypatch.setenv("PTB_TIMEDELTA", "true")
-    async with running_telegram_api() as api:
-        yield api
 
 
 @pytest.fixture

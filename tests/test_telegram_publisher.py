@@ -31,14 +31,6 @@ from tests.telegram_rules import parse_telegram_html
 FAST = FloodLimits(per_second=10_000, chat_interval=0.0, group_per_minute=10_000, margin=0.0)
 
 
-@pytest.fixture
-async def api(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[TelegramAPI]:
-    # Opt in to PTB's future timedelta `retry_after`; the default form warns on every 429.
-    monkeypatch.setenv("PTB_TIMEDELTA", "true")
-    async with running_telegram_api() as api:
-        yield api
-
-
 def _request(kind: str, *, read_timeout: float = 2.0) -> BaseRequest:
     if kind == "httpx":
         return HTTPXRequest(connection_pool_size=8, read_timeout=read_timeout)
