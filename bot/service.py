@@ -18,7 +18,14 @@ from bot.chats import ChatRef
 from bot.config import Config
 from bot.errors import NotFound, UsageError
 from bot.filters import compile_keywords, passes
-from bot.ingest import Fetcher, NearDuplicateIndex, OpmlOutline, parse_opml, read_source
+from bot.ingest import (
+    Fetcher,
+    NearDuplicateIndex,
+    OpmlOutline,
+    SourceRead,
+    parse_opml,
+    read_source,
+)
 from bot.ingest import render_opml as render_outlines
 from bot.models import (
     Article,
@@ -194,32 +201,15 @@ class NewsService:
         read = await read_source(self.fetcher, url)
         if await self.store.get_source_by_url(read.url) is not None:
             raise UsageError(f"already a source: {read.url}")
-        now = self.clock()
-        interval = self.config.sources.interval_minutes
         source = await self.store.add_source(
             url=read.url,
             kind=SourceKind(read.kind),
             title=read.title or read.url,
-            interval_minutes=interval,
+            interval_minutes=self.config.sources.interval_minutes,
             added_by=by,
-            now=now,
+            now=self.clock(),
         )
-        new = await save_items(self.store, source.id, read.items, now, index=self.index)
-        await self.store.record_fetch_success(
-            source.id,
-            now=now,
-            next_fetch_at=now + timedelta(minutes=interval),
-            etag=read.etag,
-            last_modified=read.last_modified,
-        )
-        saved = await self.store.get_source(source.id) or source
-        return SourceReport(
-            source=saved,
-            kind=saved.kind,
-            title=saved.title,
-            items=len(read.items),
-            new_articles=new,
-        )
+        return await self._save_read(source, read, resumed=False)
 
     async def _retry_source(self, fetcher: Fetcher, source: Source) -> SourceReport:
         """Adding a paused or failing source again reads it now; if it works, it is resumed.
@@ -231,6 +221,10 @@ class NewsService:
             raise UsageError(f"already a source: {source.url}")
         known = await self.store.recent_guids(source.id)
         read = await read_source(fetcher, source.url, kind=source.kind.value, known_guids=known)
+        return await self._save_read(source, read, resumed=True)
+
+    async def _save_read(self, source: Source, read: SourceRead, *, resumed: bool) -> SourceReport:
+        """Store what a read of `source` found, record the read as a success, and report."""
         now = self.clock()
         new = await save_items(self.store, source.id, read.items, now, index=self.index)
         await self.store.record_fetch_success(
@@ -247,7 +241,7 @@ class NewsService:
             title=saved.title,
             items=len(read.items),
             new_articles=new,
-            resumed=True,
+            resumed=resumed,
         )
 
     async def remove_source(self, id_or_url: str | int) -> Source:
