@@ -50,7 +50,7 @@ _TITLES = word_set(
     leader majority minority judge mayor rev gen col lt sgt capt adm ambassador director
     commissioner spokesman spokeswoman ceo king queen prince princess pope former candidate
     inspector superintendent detective constable sergeant lieutenant colonel commander captain
-    coach chancellor councillor councilor premier mp mep
+    coach chancellor councillor councilor premier mp mep grandmaster
     nominee democratic republican gop state house senate campaign manager adviser advisor
     press white sheriff officer lady first u.s us federal national council deputy assistant
     executive communications strategist pollster host anchor editor columnist analyst

@@ -128,6 +128,7 @@ def test_title_before_name_is_not_part_of_the_speaker() -> None:
         ("“We act,” said Israeli Prime Minister Benjamin Netanyahu.", "Benjamin Netanyahu"),
         ("“We act,” said Kenyan Wanjiru Mwangi.", "Wanjiru Mwangi"),
         ("“It is over,” Chief Inspector John Smith told reporters.", "John Smith"),
+        ("“I made one mistake,” said Grandmaster Viktor Sorensen.", "Viktor Sorensen"),
     ],
 )
 def test_first_names_that_end_like_nationalities_stay(text: str, speaker: str) -> None:
