@@ -155,6 +155,10 @@ def _guarded(
             await tick(clock())
         except Exception:  # a failed tick is retried at the next interval
             logger.exception("the %s tick failed", name)
+        except asyncio.CancelledError:
+            # TickScheduler.stop cancelled it to shut down. Ending the job quietly keeps
+            # APScheduler from logging the cancellation as a crash with a traceback.
+            logger.debug("the %s tick was cancelled", name)
         finally:
             running.discard(task)
 

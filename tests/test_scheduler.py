@@ -71,3 +71,21 @@ async def test_the_scheduler_runs_every_tick(ticks: Ticks) -> None:
         await scheduler.stop()
     assert not scheduler.running_ticks
     assert sent.is_set()
+
+
+async def test_stopping_cancels_a_running_tick_quietly(
+    ticks: Ticks, caplog: pytest.LogCaptureFixture
+) -> None:
+    started, never = asyncio.Event(), asyncio.Event()
+
+    async def send(now: datetime) -> None:
+        started.set()
+        await never.wait()  # a fan-out still running when the bot is told to stop
+
+    ticks.send_deliveries = send
+    scheduler = build_scheduler(ticks, clock=lambda: NOW)
+    scheduler.start()
+    await asyncio.wait_for(started.wait(), timeout=10)
+    await scheduler.stop()
+    assert not scheduler.running_ticks
+    assert [r for r in caplog.records if r.levelname in ("ERROR", "CRITICAL")] == []
