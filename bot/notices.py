@@ -3,8 +3,8 @@
 A source paused after failing for `[sources] pause_after_hours` is never read again until an
 admin adds it again (/addsource), so the admins in `[admins]` are told when it is paused:
 Telegram admins in their private chat with the bot (a user id is that chat's id; the chat exists
-once they have started the bot), and the console's admin in the terminal. Discord admins see it
-in /sources: the bot keeps no direct-message channels on Discord.
+once they have started the bot), Discord admins by direct message (which they may have turned
+off for the server), and the console's admin in the terminal.
 
 A notice that cannot be delivered (the admin never started the bot, the platform is down) is
 logged and dropped: it is never retried, and it never stops the tick that raised it.
@@ -29,8 +29,10 @@ CONSOLE_ADMIN = ChatRef(Platform.CONSOLE, "local")
 
 
 def admin_chats(admins: AdminsConfig) -> list[ChatRef]:
-    """The chats where each configured admin can be told something."""
+    """The chats where each configured admin can be told something: on Telegram a user's id
+    is their private chat's; on Discord "@" and the user id asks for a direct message."""
     chats = [ChatRef(Platform.TELEGRAM, str(user_id)) for user_id in admins.telegram]
+    chats += [ChatRef(Platform.DISCORD, f"@{user_id}") for user_id in admins.discord]
     if admins.console:
         chats.append(CONSOLE_ADMIN)
     return chats

@@ -54,6 +54,7 @@ class DiscordStandIn(InteractionRoutes):
         self.interactions: dict[int, InjectedInteraction] = {}
         self._unknown_requests: list[str] = []
         self.channel_failures: dict[int, int] = {}
+        self.dm_channels: dict[int, int] = {}  # user id -> the bot's DM channel with them
         self.fail_after: dict[int, tuple[int, int]] = {}
         self.rate_limits: dict[int, int] = {}
         self.retry_after = 0.05
@@ -107,6 +108,7 @@ class DiscordStandIn(InteractionRoutes):
             web.patch(hook + "/messages/@original", self._edit_original),
             web.delete(hook + "/messages/@original", self._delete_original),
             web.post(api + "/channels/{channel_id}/messages", self._channel_message),
+            web.post(api + "/users/@me/channels", self._open_dm),
             web.get("/gateway/", self.gateway.handle),
             web.get("/gateway", self.gateway.handle),
             web.route("*", "/{tail:.*}", self._unknown),
@@ -189,6 +191,21 @@ class DiscordStandIn(InteractionRoutes):
             code, text = _CHANNEL_ERRORS.get(status, (0, "Server Error"))
             return error_response(status, code, text)
         return await self._post(request, channel_id, "channel", None)
+
+    async def _open_dm(self, request: web.Request) -> web.Response:
+        """POST /users/@me/channels: the bot's direct-message channel with a user."""
+        if not self._authorized(request):
+            return error_response(401, 0, "401: Unauthorized")
+        user_id = int((await request.json())["recipient_id"])
+        channel_id = self.dm_channels.setdefault(user_id, payloads.next_snowflake())
+        channel = {
+            "id": str(channel_id),
+            "type": 1,
+            "last_message_id": None,
+            "flags": 0,
+            "recipients": [payloads.user(user_id, f"user{user_id}")],
+        }
+        return json_response(channel)
 
     def _failure(self, channel_id: int) -> int:
         posted, status = self.fail_after.get(channel_id, (0, 0))

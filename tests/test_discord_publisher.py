@@ -228,3 +228,15 @@ def test_discords_bucket_sweep_runs_at_most_once_a_minute() -> None:
     for _ in range(1000):
         http._try_clear_expired_ratelimits()
     assert sweeps == [1]
+
+
+async def test_a_user_chat_is_a_direct_message(
+    discord_api: DiscordStandIn, client: discord.Client
+) -> None:
+    user = ChatRef(Platform.DISCORD, "@4242")
+    publisher = DiscordPublisher(client)
+    await publisher.publish(user, Reply(sections=(Section((Paragraph((Text("one"),)),)),)))
+    await publisher.publish(user, Reply(sections=(Section((Paragraph((Text("two"),)),)),)))
+    dm = discord_api.dm_channels[4242]
+    posted = discord_api.channel_messages(dm)
+    assert [[e.get("description") for e in m.embeds] for m in posted] == [["one"], ["two"]]

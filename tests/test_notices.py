@@ -10,13 +10,16 @@ from datetime import UTC, datetime
 import pytest
 from telegram import Bot
 
+from adapters.discord.publisher import DiscordPublisher, rest_client
 from adapters.telegram.pacing import FloodLimits, TelegramPacer
 from adapters.telegram.publisher import TelegramPublisher
 from adapters.telegram.request import AiohttpRequest
 from bot.chats import ChatRef, Platform
-from bot.config import AdminsConfig, Config
+from bot.config import AdminsConfig, Config, DiscordConfig
 from bot.models import Source, SourceKind
 from bot.notices import AdminNotices, admin_chats
+from bot.publisher import Publisher
+from tests.discord_api import DiscordStandIn
 from tests.telegram_api import TOKEN, TelegramAPI
 
 NOW = datetime(2026, 5, 4, 9, 0, tzinfo=UTC)
@@ -68,9 +71,34 @@ async def test_an_admin_who_blocked_the_bot_does_not_stop_the_others(
     assert [m.chat_id for m in api.sent] == [42]
 
 
-def test_admin_chats_are_the_telegram_admins_private_chats_and_the_console() -> None:
+def test_admin_chats_are_private_chats_direct_messages_and_the_console() -> None:
     admins = AdminsConfig(telegram=(7,), discord=(8,), console=True)
     assert admin_chats(admins) == [
         ChatRef(Platform.TELEGRAM, "7"),
+        ChatRef(Platform.DISCORD, "@8"),
         ChatRef(Platform.CONSOLE, "local"),
     ]
+
+
+async def test_discord_admins_get_a_direct_message(
+    api: TelegramAPI, publisher: TelegramPublisher
+) -> None:
+    async with DiscordStandIn() as discord_api:
+        config = DiscordConfig(
+            api_base=discord_api.api_base + "/",
+            gateway_url=discord_api.gateway_url,
+            token=discord_api.token,
+        )
+        async with rest_client(config) as client:
+            admins = AdminsConfig(telegram=(41,), discord=(8080,), console=False)
+            publishers: dict[Platform, Publisher] = {
+                Platform.TELEGRAM: publisher,
+                Platform.DISCORD: DiscordPublisher(client),
+            }
+            notices = AdminNotices(dataclasses.replace(Config(), admins=admins), publishers)
+            await notices.sources_paused([SOURCE])
+        [message] = discord_api.channel_messages(discord_api.dm_channels[8080])
+        assert discord_api.unknown_routes == []
+    shown = str(message.embeds) + (message.content or "")
+    assert "/addsource https://harbour.example/feed.xml" in shown
+    assert [m.chat_id for m in api.sent] == [41]

@@ -77,7 +77,8 @@ def amortise_bucket_cleanup(http: discord.http.HTTPClient, every: float = 60.0) 
 
 
 class DiscordPublisher:
-    """Sends replies to Discord channels (the ChatRef's chat_id is the channel id)."""
+    """Sends replies to Discord channels: the ChatRef's chat_id is a channel id, or "@" and a
+    user id for the bot's direct messages with that user (admin notices)."""
 
     platform = Platform.DISCORD
 
@@ -88,7 +89,7 @@ class DiscordPublisher:
         self, chat: ChatRef, reply: Reply, *, before_send: BeforeSend | None = None
     ) -> str:
         """Post `reply` to the channel, in as many messages as needed; return the first's id."""
-        channel = self._client.get_partial_messageable(int(chat.chat_id))
+        channel = await self._channel(chat)
         messages = render_reply(reply)
         if before_send is not None:  # discord.py may still wait for its rate limit after this
             await before_send()
@@ -109,8 +110,16 @@ class DiscordPublisher:
                 ) from exc
         return first
 
+    async def _channel(self, chat: ChatRef) -> discord.abc.Messageable:
+        if not chat.chat_id.startswith("@"):
+            return self._client.get_partial_messageable(int(chat.chat_id))
+        try:  # discord.py keeps the DM channels it opened in its cache
+            return await self._client.create_dm(discord.Object(int(chat.chat_id[1:])))
+        except (discord.DiscordException, aiohttp.ClientError, TimeoutError) as exc:
+            raise translate_error(exc) from exc
 
-async def _send(channel: discord.PartialMessageable, message: DiscordMessage) -> str:
+
+async def _send(channel: discord.abc.Messageable, message: DiscordMessage) -> str:
     try:
         sent = await channel.send(
             content=message.content or None,
