@@ -22,7 +22,7 @@ import functools
 import logging
 import math
 from collections.abc import Sequence
-from concurrent.futures import Executor
+from concurrent.futures import BrokenExecutor, Executor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -104,6 +104,8 @@ async def poll_due_sources(
                 return await poll_source(
                     store, fetcher, config, source, now, index=index, executor=executor
                 )
+            except BrokenExecutor:  # the tick's, not the source's: the caller replaces it
+                raise
             except Exception:  # even recording the outcome failed (database down): next tick
                 logger.exception("polling source %s failed", source.url)
                 return SourceOutcome(failed=True)
@@ -142,6 +144,8 @@ async def poll_source(
         saved = await save_items(store, source.id, read.items, now, index=index, executor=executor)
     except SourceError as exc:
         return await _record_failure(store, config, source, now, exc.reason)
+    except BrokenExecutor:  # a digest process died: not this source's failure
+        raise
     except Exception as exc:  # a bug or a library's surprise must not stop the tick
         logger.exception("polling source %s failed", source.url)
         return await _record_failure(store, config, source, now, f"internal error: {exc!r}")

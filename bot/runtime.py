@@ -8,6 +8,7 @@ order. Adapters are started by the caller (bot/__main__.py), which registers the
 
 from __future__ import annotations
 
+import functools
 import logging
 import multiprocessing
 from collections.abc import AsyncIterator, Mapping
@@ -93,10 +94,17 @@ async def open_core(
         fetcher = await stack.enter_async_context(Fetcher(config.sources, transport=transport))
         index = await load_near_duplicate_index(store, clock())
         service = NewsService(store, config, fetcher, clock=clock, index=index)
-        executor = None
-        if polls and config.sources.digest_processes:
-            executor = stack.enter_context(digest_pool(config.sources.digest_processes))
-        ticks = Ticks(store, fetcher, config, index=index, executor=executor)
+        processes = config.sources.digest_processes if polls else 0
+        new_pool = functools.partial(digest_pool, processes) if processes else None
+        ticks = Ticks(
+            store,
+            fetcher,
+            config,
+            index=index,
+            executor=new_pool() if new_pool else None,
+            new_executor=new_pool,
+        )
+        stack.callback(ticks.close)
         yield Core(
             config=config,
             store=store,

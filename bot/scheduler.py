@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from concurrent.futures import Executor
+from concurrent.futures import BrokenExecutor, Executor
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -51,7 +51,9 @@ class Ticks:
         send: Sender | None = None,
         index: NearDuplicateIndex | None = None,
         executor: Executor | None = None,
+        new_executor: Callable[[], Executor] | None = None,
     ) -> None:
+        """`new_executor` replaces an executor whose processes died (BrokenExecutor)."""
         self.store = store
         self.fetcher = fetcher
         self.config = config
@@ -59,6 +61,7 @@ class Ticks:
         self.index = index
         self.executor = executor
         self.notices: AdminNotices | None = None
+        self._new_executor = new_executor
         self._index_pruned_at: datetime | None = None
 
     async def poll(self, now: datetime) -> PollReport:
@@ -68,13 +71,37 @@ class Ticks:
         if self._index_pruned_at is None or now - self._index_pruned_at >= timedelta(days=1):
             await forget_old_articles(self.store, self.index, now)
             self._index_pruned_at = now
-        report = await poll_due_sources(
-            self.store, self.fetcher, self.config, now, index=self.index, executor=self.executor
-        )
+        try:
+            report = await poll_due_sources(
+                self.store,
+                self.fetcher,
+                self.config,
+                now,
+                index=self.index,
+                executor=self.executor,
+            )
+        except BrokenExecutor:
+            # A digest process died (killed, out of memory): no source is to blame, and every
+            # read would fail until the pool is replaced. The sources not read stay due.
+            logger.error("a digest process died; starting new ones for the next poll")
+            self.replace_executor()
+            return PollReport()
         if report.paused and self.notices is not None:
             found = [await self.store.get_source(source_id) for source_id in report.paused]
             await self.notices.sources_paused([s for s in found if s is not None])
         return report
+
+    def replace_executor(self) -> None:
+        """Shut the executor down (without waiting for it) and start a new one, if it can."""
+        if self.executor is not None:
+            self.executor.shutdown(wait=False, cancel_futures=True)
+        self.executor = self._new_executor() if self._new_executor is not None else None
+
+    def close(self) -> None:
+        """Shut the executor down, waiting for its processes to exit."""
+        if self.executor is not None:
+            self.executor.shutdown()
+            self.executor = None
 
     async def plan(self, now: datetime) -> int:
         """Expire stale leases, then plan the due deliveries; return how many were planned."""

@@ -95,6 +95,10 @@ def render_quotes(quotes: Sequence[QuoteEntry], *, query: str | None) -> Reply:
     return Reply(sections=tuple(sections))
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
 def render_sources(sources: Sequence[SourceHealth]) -> Reply:
     """The sources with their health, so admins see what is failing and why."""
     if not sources:
@@ -115,7 +119,7 @@ def _source_item(health: SourceHealth) -> tuple[Inline, ...]:
         Code(f"#{source.id}"),
         Text(" "),
         Bold(source.title or source.url),
-        Text(f" ({source.kind}, {health.article_count} articles, {state}) "),
+        Text(f" ({source.kind}, {_count(health.article_count, 'article')}, {state}) "),
         Text(source.url),
     )
 
@@ -142,7 +146,7 @@ def render_source_added(report: SourceReport) -> Reply:
     done = "Resumed" if report.resumed else "Added"
     return plain_reply(
         f"{done} source #{source.id}: {report.title or source.url} ({report.kind}, "
-        f"{report.items} items, {report.new_articles} new articles)."
+        f"{_count(report.items, 'item')}, {_count(report.new_articles, 'new article')})."
     )
 
 

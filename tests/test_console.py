@@ -6,10 +6,14 @@ the clock is the test's, so the daily digest can be walked across daylight-savin
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import io
+import os
+import signal
 from collections.abc import AsyncIterator
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
@@ -349,5 +353,38 @@ async def test_a_source_failing_for_a_day_is_paused_the_admin_told_and_resumed_o
 
     serve(server, STORIES[:2], start + timedelta(hours=40))
     resumed = await terminal.type(f"/addsource {url}")
-    assert "Resumed source #1: City News (feed, 1 items, 1 new articles)" in resumed
+    assert "Resumed source #1: City News (feed, 1 item, 1 new article)" in resumed
     assert "#1 City News (feed, 2 articles, ok)" in await terminal.type("/sources")
+
+
+async def test_a_killed_digest_process_is_replaced_and_no_source_blamed(
+    tmp_path: Path, server: FeedServer
+) -> None:
+    config = make_config(tmp_path)
+    config = dataclasses.replace(
+        config, sources=dataclasses.replace(config.sources, digest_processes=1)
+    )
+    clock = Clock(datetime(2026, 3, 27, 10, 0, tzinfo=UTC))
+    async with open_core(config, clock=clock) as core:
+        terminal = Terminal(core)
+        await terminal.type(f"/addsource {serve(server, STORIES[:1], clock())}")
+        pool = core.ticks.executor
+        assert pool is not None
+        loop = asyncio.get_running_loop()
+        os.kill(await loop.run_in_executor(pool, os.getpid), signal.SIGKILL)
+        with pytest.raises(BrokenProcessPool):  # the pool notices its process died
+            await _until_broken(pool)
+        serve(server, STORIES[:3], clock())
+        assert await terminal.at(datetime(2026, 3, 27, 11, 0, tzinfo=UTC)) == ""
+        assert core.ticks.executor is not pool
+        assert "#1 City News (feed, 1 article, ok)" in await terminal.type("/sources")
+        await terminal.at(datetime(2026, 3, 27, 12, 0, tzinfo=UTC))
+        assert "Orchestra names new conductor" in await terminal.type("/latest")
+
+
+async def _until_broken(pool: Executor) -> None:
+    """Run no-ops in the pool until it refuses (a guard of 5 s, not a timing claim)."""
+    loop = asyncio.get_running_loop()
+    for _ in range(100):
+        await loop.run_in_executor(pool, os.getpid)
+        await asyncio.sleep(0.05)
