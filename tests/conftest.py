@@ -2,9 +2,12 @@
 
 import os
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 
+from bot.store import Store
+from tests.stores import migrated_store
 from tests.telegram_api import TelegramAPI, running_telegram_api
 
 # python-telegram-bot 22 warns (an error under filterwarnings=error) whenever it builds a 429
@@ -18,3 +21,11 @@ async def api() -> AsyncIterator[TelegramAPI]:
     their own)."""
     async with running_telegram_api() as stand_in:
         yield stand_in
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[Store]:
+    """A migrated SQLite store in the test's folder (the store suite defines its own, over
+    every backend)."""
+    async with migrated_store("sqlite", tmp_path) as opened:
+        yield opened

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,7 +18,6 @@ from tests.discord_api import DiscordStandIn
 from tests.discord_interactions import CommandHidden, PostedMessage
 from tests.discord_payloads import MANAGE_GUILD, MEMBER_PERMISSIONS
 from tests.feedserver import FeedServer
-from tests.stores import migrated_store
 
 ADMIN = 700_000_000_000_000_042
 MODERATOR = MEMBER_PERMISSIONS | MANAGE_GUILD
@@ -43,12 +41,6 @@ async def feeds() -> AsyncIterator[FeedServer]:
     async with FeedServer() as server:
         server.add("/harbour.xml", RSS, content_type="application/rss+xml")
         yield server
-
-
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    async with migrated_store("sqlite", tmp_path) as opened:
-        yield opened
 
 
 @pytest.fixture

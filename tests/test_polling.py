@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from xml.sax.saxutils import escape
 
 import pytest
@@ -21,7 +20,6 @@ from bot.polling import (
 )
 from bot.store import Store
 from tests.feedserver import FeedServer
-from tests.stores import migrated_store
 
 NOW = datetime(2026, 5, 4, 9, 0, tzinfo=UTC)
 CONFIG = Config(sources=SourcesConfig(allow_private_addresses=True, timeout_seconds=5.0))
@@ -73,12 +71,6 @@ def _items(topics: list[str], prefix: str = "g") -> list[tuple[str, str, str, st
         (f"{prefix}-{t}", f"News about the {t}", f"https://valley.example/{t}", _story(t))
         for t in topics
     ]
-
-
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    async with migrated_store("sqlite", tmp_path) as opened:
-        yield opened
 
 
 @pytest.fixture

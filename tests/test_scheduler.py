@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -16,7 +15,6 @@ from bot.models import DeliveryStatus
 from bot.scheduler import Ticks, build_scheduler
 from bot.service import NewsService
 from bot.store import Store
-from tests.stores import migrated_store
 
 NOW = datetime(2026, 3, 28, 23, 0, tzinfo=UTC)
 CONFIG = Config(
@@ -24,12 +22,6 @@ CONFIG = Config(
     delivery=DeliveryConfig(keep_days=7, tick_seconds=0.05),
 )
 CHAT = ChatRef(Platform.CONSOLE, "local")
-
-
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    async with migrated_store("sqlite", tmp_path) as opened:
-        yield opened
 
 
 @pytest.fixture

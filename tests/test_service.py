@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -16,7 +15,6 @@ from bot.models import Filters
 from bot.service import NewsService
 from bot.store import Store
 from tests.feedserver import FeedServer
-from tests.stores import migrated_store
 from tests.test_polling import _items, _rss, _story
 
 NOW = datetime(2026, 5, 4, 9, 0, tzinfo=UTC)
@@ -35,12 +33,6 @@ class Clock:
 
     def __call__(self) -> datetime:
         return self.now
-
-
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    async with migrated_store("sqlite", tmp_path) as opened:
-        yield opened
 
 
 @pytest.fixture

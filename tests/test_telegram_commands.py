@@ -4,7 +4,6 @@ python-telegram-bot polling the Bot API stand-in."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 
@@ -18,7 +17,6 @@ from bot.router import CommandRouter
 from bot.service import NewsService
 from bot.store import Store
 from tests.feedserver import FeedServer
-from tests.stores import migrated_store
 from tests.telegram_api import TOKEN, SentMessage, TelegramAPI
 
 RSS = """<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>
@@ -45,12 +43,6 @@ async def feeds() -> AsyncIterator[FeedServer]:
     async with FeedServer() as server:
         server.add("/valley.xml", RSS, content_type="application/rss+xml")
         yield server
-
-
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    async with migrated_store("sqlite", tmp_path) as opened:
-        yield opened
 
 
 @pytest.fixture
