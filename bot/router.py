@@ -99,9 +99,7 @@ class CommandRouter:
         n, offset, source = _latest_arguments(args)
         # By id: the source's name is its title, and "More" asks for the same source again.
         found = None if source is None else await self._service.find_source(source)
-        stories = await self._service.latest(
-            n, source=None if found is None else found.id, offset=offset
-        )
+        stories = await self._service.latest(n, source=found, offset=offset)
         more = f"/latest {n} +{offset + n}" + (f" {found.id}" if found else "")
         buttons = (Button("More", more),) if len(stories) == n else ()
         title = "Latest stories" + (f" from {found.title or found.url}" if found else "")

@@ -76,10 +76,13 @@ class NewsService:
         self.index = index if index is not None else NearDuplicateIndex()
 
     async def latest(
-        self, n: int = 5, source: str | int | None = None, offset: int = 0
+        self, n: int = 5, source: Source | str | int | None = None, offset: int = 0
     ) -> list[StoryEntry]:
-        """The newest articles, optionally from one source (id or part of its name)."""
-        source_id = None if source is None else (await self.find_source(source)).id
+        """The newest articles, optionally from one source (found, or its id or part of its
+        name)."""
+        if isinstance(source, str | int):
+            source = await self.find_source(source)
+        source_id = None if source is None else source.id
         articles = await self.store.latest_articles(n, offset=offset, source_id=source_id)
         return await self._entries(articles)
 
