@@ -15,7 +15,7 @@ turns with the event loop for the GIL, a process runs on another core.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -173,17 +173,23 @@ def _entry_draft(entry: FeedEntry) -> ArticleDraft:
 
 
 async def _with_full_text(
-    fetcher: Fetcher, entries: Iterable[FeedEntry], drafts: list[ArticleDraft]
+    fetcher: Fetcher, entries: Sequence[FeedEntry], drafts: list[ArticleDraft]
 ) -> list[ArticleDraft]:
+    """The drafts, each snippet's replaced by its page's full text (a task per snippet only)."""
     gate = asyncio.Semaphore(FULL_TEXT_CONCURRENCY)
 
-    async def complete(entry: FeedEntry, draft: ArticleDraft) -> ArticleDraft:
-        if not (entry.is_snippet and entry.url):
-            return draft
+    async def complete(url: str, draft: ArticleDraft) -> ArticleDraft:
         async with gate:
-            return await _fetch_full_text(fetcher, entry.url, draft)
+            return await _fetch_full_text(fetcher, url, draft)
 
-    return list(await asyncio.gather(*map(complete, entries, drafts)))
+    snippets = {
+        i: (entry.url, draft)
+        for i, (entry, draft) in enumerate(zip(entries, drafts, strict=True))
+        if entry.is_snippet and entry.url
+    }
+    completed = await asyncio.gather(*(complete(url, draft) for url, draft in snippets.values()))
+    found = dict(zip(snippets, completed, strict=True))
+    return [found.get(i, draft) for i, draft in enumerate(drafts)]
 
 
 async def _fetch_full_text(fetcher: Fetcher, url: str, draft: ArticleDraft) -> ArticleDraft:

@@ -81,12 +81,12 @@ class ArticleQueries(StoreBase):
             (articles.c.content_hash, set(content_hashes)),
         ):
             if values:
-                lookups.append(select(*columns).where(column.in_(values)))
+                lookups.append(select(*columns).where(self.one_of(column, values)))
         guid_set = set(guids)
         if guid_set:
             lookups.append(
                 select(*columns).where(
-                    articles.c.source_id == source_id, articles.c.guid.in_(guid_set)
+                    articles.c.source_id == source_id, self.one_of(articles.c.guid, guid_set)
                 )
             )
         if not lookups:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Collection, Sequence
 from contextlib import asynccontextmanager
-from typing import TypeVar
+from typing import Any, TypeVar
 
-from sqlalchemy import BigInteger, ColumnElement, Table, any_, bindparam
+from sqlalchemy import ColumnElement, Table, any_, bindparam
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql.dml import Insert
@@ -42,12 +42,9 @@ class StoreBase:
             async with conn.begin():
                 yield conn
 
-    def one_of(self, column: ColumnElement[int], ids: Sequence[int]) -> ColumnElement[bool]:
-        """`column IN ids`; on PostgreSQL `column = ANY(array)`, one parameter however many ids
-        (rendering thousands of IN parameters took the planner most of its CPU)."""
-        if self.is_postgresql:
-            return column == any_(bindparam(None, list(ids), type_=postgresql.ARRAY(BigInteger)))
-        return column.in_(ids)
+    def one_of(self, column: ColumnElement[Any], values: Collection[Any]) -> ColumnElement[bool]:
+        """`column IN values`, as `one_of` renders it for this backend."""
+        return one_of(column, values, self.dialect)
 
     def insert_ignoring_conflicts(self, table: Table) -> Insert:
         """`INSERT ... ON CONFLICT DO NOTHING` for this backend, over any unique constraint."""
@@ -68,3 +65,18 @@ def insert_ignoring_conflicts(table: Table, dialect: str) -> Insert:
 def chunks(rows: Sequence[T], size: int = 500) -> list[Sequence[T]]:
     """Split rows (or ids) into batches small enough for one statement's bound parameters."""
     return [rows[i : i + size] for i in range(0, len(rows), size)]
+
+
+def one_of(
+    column: ColumnElement[Any], values: Collection[Any], dialect: str
+) -> ColumnElement[bool]:
+    """`column IN values`; on PostgreSQL `column = ANY(array)`: one parameter however many values.
+
+    An IN list is rendered, sent, parsed and planned again for each length (thousands of IN
+    parameters took the planner most of its CPU); the array keeps one statement text, which
+    asyncpg prepares once.
+    """
+    if dialect == "postgresql":
+        array = postgresql.ARRAY(column.type)
+        return column == any_(bindparam(None, list(values), type_=array))
+    return column.in_(list(values))

@@ -9,7 +9,7 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.models import NewArticle
-from bot.store.base import StoreBase, insert_ignoring_conflicts
+from bot.store.base import StoreBase, insert_ignoring_conflicts, one_of
 from bot.store.schema import articles, sources, stories, story_sources
 
 
@@ -123,7 +123,7 @@ async def _stories_of(conn: AsyncConnection, urls: set[str]) -> dict[str, int]:
     if not urls:
         return {}
     query = select(articles.c.canonical_url, articles.c.story_id).where(
-        articles.c.canonical_url.in_(urls), articles.c.story_id.is_not(None)
+        one_of(articles.c.canonical_url, urls, conn.dialect.name), articles.c.story_id.is_not(None)
     )
     return {row[0]: row[1] for row in await conn.execute(query)}
 
@@ -184,6 +184,6 @@ async def _add_story_sources(
     )
     await conn.execute(
         update(stories)
-        .where(stories.c.id.in_(recount))
+        .where(one_of(stories.c.id, recount, conn.dialect.name))
         .values(source_count=counted, last_seen=now)
     )
