@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import gc
 import logging
 import math
 from collections.abc import Sequence
@@ -241,6 +242,18 @@ async def _unknown_items(
 def _item_url(source_id: int, item: ArticleDraft) -> str:
     """An item's dedup key: its canonical URL, or its GUID in this source if it has no link."""
     return item.canonical_url or f"urn:newsdigest:{source_id}:{item.guid}"
+
+
+def start_digest_process() -> None:
+    """Run first in each digest process: load the digest engine, then freeze what it loaded.
+
+    The engine's tables (names, word weights, the summary model) and the imported modules live
+    as long as the process. Frozen (gc.freeze), they leave the collector's generations, whose
+    full collections otherwise walk them all again every couple of thousand articles.
+    """
+    build_digest("Warm up. The engine loads its tables on first use.", title="Warm up")
+    gc.collect()
+    gc.freeze()
 
 
 def prepare_articles(

@@ -25,7 +25,7 @@ from bot.delivery import DeliveryWorker
 from bot.ingest import Fetcher
 from bot.migrations import upgrade_schema
 from bot.notices import AdminNotices
-from bot.polling import load_near_duplicate_index
+from bot.polling import load_near_duplicate_index, start_digest_process
 from bot.publisher import Publisher
 from bot.router import CommandRouter
 from bot.scheduler import Ticks
@@ -122,7 +122,11 @@ def digest_pool(processes: int) -> ProcessPoolExecutor:
     Started with "spawn": forking a process that runs an event loop and holds database
     connections copies them into the child.
     """
-    return ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn"))
+    return ProcessPoolExecutor(
+        processes,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=start_digest_process,
+    )
 
 
 def _absolute(folder: str) -> str:
