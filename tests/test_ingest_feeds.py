@@ -1,8 +1,11 @@
-"""parse_feed(): links, relative ones included, as absolute URLs."""
+"""parse_feed(): links, relative ones included, as absolute URLs; feedparser's text repair."""
 
 from __future__ import annotations
 
-from bot.ingest.feeds import parse_feed
+import feedparser.html
+import feedparser.mixin
+
+from bot.ingest.feeds import build_cp1252_table, parse_feed
 
 FEED_URL = "https://news.example/section/feed.xml"
 BODY = "The council met on Tuesday. " * 30
@@ -50,3 +53,20 @@ def test_an_entry_without_a_link_has_none() -> None:
     feed = parse_feed(rss(""), url=FEED_URL)
     assert feed.entries[0].url is None
     assert feed.entries[0].guid == "c-1"
+
+
+def test_the_cp1252_table_translates_every_code_point_as_feedparsers_dict() -> None:
+    table = build_cp1252_table(feedparser.html._cp1252)
+    every = "".join(chr(code) for code in range(0x110000) if not 0xD800 <= code < 0xE000)
+    assert every.translate(table) == every.translate(feedparser.html._cp1252)
+    assert feedparser.mixin._cp1252 == table  # in effect: a feedparser upgrade could undo it
+
+
+def test_c1_controls_in_a_feed_become_the_windows_1252_characters_meant() -> None:
+    body = "\u0093We will rebuild\u0094, said the mayor \u2014 caf\u00e9 \U0001f600. " * 30
+    feed = parse_feed(
+        rss("https://news.example/a/1").replace(BODY.encode(), body.encode()), url=FEED_URL
+    )
+    assert feed.entries[0].text.startswith(
+        "\u201cWe will rebuild\u201d, said the mayor \u2014 caf\u00e9 \U0001f600."
+    )

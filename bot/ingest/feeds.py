@@ -8,6 +8,14 @@ sanitizer took two thirds of the parsing time. It is not told the feed's URL eit
 resolve every link, GUID and content element against it (a sixth of the remaining time); the few
 links that are relative are resolved here instead. What it cannot make a feed of at all
 (an HTML page, garbage) is a SourceError "not a feed".
+
+feedparser passes every element's text through `str.translate` with a dict that maps the C1
+controls (U+0080-U+009F) to the Windows-1252 characters they were meant to be. On Python before
+3.13 a dict lookup that misses raises and clears a KeyError for every character of a text that
+is not pure ASCII (curly quotes, dashes, accents: every news article), which made that one line
+a third of feedparser's time. `speed_up_feedparser` gives feedparser the same mapping as a
+string indexed by code point: identical output (a test compares both over every code point), no
+exception per character.
 """
 
 from __future__ import annotations
@@ -20,6 +28,7 @@ from typing import Any
 from urllib.parse import urljoin
 
 import feedparser
+import feedparser.mixin
 
 from bot.errors import SourceError
 from bot.ingest.markup import extract_text
@@ -58,6 +67,28 @@ class ParsedFeed:
     ttl_minutes: int | None
     link: str | None
     entries: tuple[FeedEntry, ...]
+
+
+def speed_up_feedparser() -> None:
+    """Give feedparser its Windows-1252 repair table as a string, once (see the docstring)."""
+    mapping = getattr(feedparser.mixin, "_cp1252", None)
+    if isinstance(mapping, dict):
+        feedparser.mixin._cp1252 = build_cp1252_table(mapping)
+
+
+def build_cp1252_table(mapping: dict[int, str]) -> str:
+    """The characters U+0000-U+FFFF, each replaced by its value in `mapping` if it has one.
+
+    str.translate looks each code point up as an index: a hit returns the character, and only
+    code points beyond the table (outside the Basic Multilingual Plane) miss and stay unchanged.
+    """
+    table = [chr(code) for code in range(0x10000)]
+    for code, replacement in mapping.items():
+        table[code] = replacement
+    return "".join(table)
+
+
+speed_up_feedparser()
 
 
 def parse_feed(content: bytes, *, url: str, content_type: str | None = None) -> ParsedFeed:
