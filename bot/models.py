@@ -86,6 +86,16 @@ class NewArticle:
     content_hash: str
     signature: bytes | None = None
 
+    @property
+    def quote_text(self) -> str:
+        """Its quotes' words, one quote a line (for full-text search)."""
+        return "\n".join(quote.text for quote in self.quotes)
+
+    @property
+    def speaker_names(self) -> str:
+        """Who its quotes are from, each once, sorted, one a line (for full-text search)."""
+        return "\n".join(sorted({quote.speaker for quote in self.quotes if quote.speaker}))
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Article:

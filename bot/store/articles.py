@@ -14,10 +14,7 @@ from typing import Any
 
 from sqlalchemy import (
     Select,
-    bindparam,
-    func,
     insert,
-    literal_column,
     select,
     text,
     union,
@@ -26,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.models import Article, NewArticle, QuoteRow
 from bot.store.base import StoreBase, chunks
+from bot.store.postgres_articles import insert_postgres_articles
 from bot.store.schema import SEARCH_TABLE, articles, quotes, sources
 from bot.store.stories import assign_stories, credit_story_sources
 
@@ -135,13 +133,13 @@ class ArticleQueries(StoreBase):
         self, conn: AsyncConnection, items: Sequence[NewArticle], story_ids: Sequence[int]
     ) -> dict[str, int]:
         """Insert, skipping conflicts; on PostgreSQL the tsvector is computed in the INSERT."""
-        statement = self.insert_ignoring_conflicts(articles)
         if self.is_postgresql:
-            statement = statement.values(search_vector=_postgres_search_vector())
-        statement = statement.returning(articles.c.id, articles.c.canonical_url)
+            return await insert_postgres_articles(conn, items, story_ids)
+        statement = self.insert_ignoring_conflicts(articles).returning(
+            articles.c.id, articles.c.canonical_url
+        )
         rows = [
-            _article_row(item, story_id, with_search=self.is_postgresql)
-            for item, story_id in zip(items, story_ids, strict=True)
+            _article_row(item, story_id) for item, story_id in zip(items, story_ids, strict=True)
         ]
         ids: dict[str, int] = {}
         for batch in chunks(rows, 200):
@@ -154,10 +152,19 @@ class ArticleQueries(StoreBase):
     ) -> None:
         if not items or self.is_postgresql:
             return
-        rows = [{"id": ids[item.canonical_url], **_search_text(item)} for item in items]
+        rows = [
+            {
+                "id": ids[item.canonical_url],
+                "headline": item.headline,
+                "body": f"{item.standfirst}\n{item.text}",
+                "quotes": item.quote_text,
+                "speakers": item.speaker_names,
+            }
+            for item in items
+        ]
         statement = text(
             f"INSERT INTO {SEARCH_TABLE} (rowid, headline, body, quotes, speakers) "
-            "VALUES (:id, :search_headline, :search_body, :search_quotes, :search_speakers)"
+            "VALUES (:id, :headline, :body, :quotes, :speakers)"
         )
         await conn.execute(statement, rows)
 
@@ -304,8 +311,8 @@ async def _articles_by_id(conn: AsyncConnection, ids: Sequence[int]) -> list[Art
     return [by_id[i] for i in ids if i in by_id]
 
 
-def _article_row(item: NewArticle, story_id: int, *, with_search: bool) -> dict[str, Any]:
-    row = {
+def _article_row(item: NewArticle, story_id: int) -> dict[str, Any]:
+    return {
         "source_id": item.source_id,
         "story_id": story_id,
         "url": item.url,
@@ -320,35 +327,6 @@ def _article_row(item: NewArticle, story_id: int, *, with_search: bool) -> dict[
         "content_hash": item.content_hash,
         "signature": item.signature,
     }
-    if with_search:
-        row.update(_search_text(item))
-    return row
-
-
-def _search_text(item: NewArticle) -> dict[str, str]:
-    return {
-        "search_headline": item.headline,
-        "search_body": f"{item.standfirst}\n{item.text}",
-        "search_quotes": "\n".join(q.text for q in item.quotes),
-        "search_speakers": "\n".join(sorted({q.speaker for q in item.quotes if q.speaker})),
-    }
-
-
-def _postgres_search_vector() -> Any:
-    """Headline (weight A), speakers (B), quotes (C) and body, from the row's bound texts."""
-
-    def vector(config: str, name: str) -> Any:
-        return func.to_tsvector(literal_column(f"'{config}'::regconfig"), bindparam(name))
-
-    def weight(letter: str) -> Any:
-        return literal_column(f"'{letter}'::\"char\"")
-
-    return (
-        func.setweight(vector("english", "search_headline"), weight("A"))
-        .op("||")(func.setweight(vector("simple", "search_speakers"), weight("B")))
-        .op("||")(func.setweight(vector("english", "search_quotes"), weight("C")))
-        .op("||")(vector("english", "search_body"))
-    )
 
 
 async def _insert_quotes(
