@@ -21,20 +21,24 @@ local aiohttp server, and reports, per backend:
   (without statistics the planner scans every match of a common word).
 
 Measured on 2026-11-27 on the 2-core machine (one digest worker per core, PostgreSQL on the
-same two cores; the engine's own speed drifts by 10% between runs on this shared host):
-- 10,000 articles: SQLite 1,117/s = 84-91% of the engine's 1,230/s; PostgreSQL 919-959/s =
-  74-77%. Per article: polling process 0.44 ms (SQLite, FTS5 included) or 0.33 ms, digest
-  workers 1.25 ms (the engine's 0.80 ms, feedparser 0.25 ms, signature 0.06 ms, pickling), and
-  on PostgreSQL its server 0.46 ms, of which to_tsvector is 0.30 ms: with the server on the
-  same two cores, that is what keeps PostgreSQL under 80%.
-- 100,000 articles (two runs): SQLite 986-1,117/s (80-87%), PostgreSQL 894-943/s (71-75%);
-  latest(10) 2.6-3.9 ms, search 4.9-11.3 ms (median; SQLite's FTS5 is the slower); digest
-  workers peak at 160 MB each, the polling process at 550-580 MB, most of it the near-duplicate
-  index of 100,000 articles read in one tick (a running bot keeps three days of articles in it).
-Before this session's work the same 10,000 measured 66% (SQLite) and 57% (PostgreSQL): the
+same two cores; the engine's own speed drifted from 0.71 to 0.93 ms an article over the day, on
+this shared host, and the ratio moves by a few points from run to run):
+- 10,000 articles: SQLite 1,090-1,147/s = 91-92% of the engine's; PostgreSQL 848-914/s =
+  75-80%. Per article, in units of the engine's own time (E): digest workers 1.5 E (the engine,
+  feedparser 0.28 E, the near-duplicate signature 0.09 E), polling process 0.4 E, and on
+  PostgreSQL its server 0.5 E, of which to_tsvector is 0.4 E (0.33 ms: measured by inserting
+  the same articles with and without the vector). With the server on the same two cores, that
+  is what keeps PostgreSQL under 80%.
+- 100,000 articles: SQLite 1,054/s (86%), PostgreSQL 910/s (75%); latest(10) 2.6-3.8 ms, search
+  5.0-9.6 ms (median; SQLite's FTS5 is the slower); digest workers peak at 154 MB each, the
+  polling process at 540-570 MB, most of it the near-duplicate index of 100,000 articles read
+  in one tick (a running bot keeps three days of articles in it).
+Earlier the same 10,000 measured 66% (SQLite) and 57% (PostgreSQL), then 84-91% and 72-77%: the
 near-duplicate signature (numpy instead of a hash call per shingle), the content hash, feedparser
-no longer resolving every URI, and on PostgreSQL one indexed lookup per key, articles inserted
-with their story (not updated after) and uncompressed search vectors.
+no longer resolving every URI and given its Windows-1252 repair as a string table, digest
+processes freezing the engine out of the garbage collector, and on PostgreSQL one indexed lookup
+per key, articles inserted with their story (not updated after), one INSERT over column arrays
+(bot/store/postgres_articles.py) and uncompressed search vectors.
 """
 
 from __future__ import annotations
