@@ -189,7 +189,7 @@ async def ingest(
 ) -> tuple[float, dict[str, float]]:
     """One polling tick over every feed; return its wall time and CPU seconds by process."""
     config = Config(
-        sources=SourcesConfig(allow_private_addresses=True, concurrency=4, timeout_seconds=60)
+        sources=SourcesConfig(allow_private_addresses=True, timeout_seconds=60)
     )
     for i in range(feeds):
         await store.add_source(
