@@ -188,9 +188,7 @@ async def ingest(
     store: Store, server: FeedProcess, feeds: int, executor: Executor | None
 ) -> tuple[float, dict[str, float]]:
     """One polling tick over every feed; return its wall time and CPU seconds by process."""
-    config = Config(
-        sources=SourcesConfig(allow_private_addresses=True, timeout_seconds=60)
-    )
+    config = Config(sources=SourcesConfig(allow_private_addresses=True, timeout_seconds=60))
     for i in range(feeds):
         await store.add_source(
             url=server.url(f"/feed-{i}.xml"),
