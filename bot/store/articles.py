@@ -14,7 +14,6 @@ from typing import Any
 
 from sqlalchemy import (
     Select,
-    insert,
     select,
     text,
     union,
@@ -22,8 +21,8 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.models import Article, NewArticle, QuoteRow
-from bot.store.base import StoreBase, chunks
-from bot.store.postgres_articles import insert_postgres_articles
+from bot.store.base import StoreBase, chunks, insert_many
+from bot.store.postgres_rows import insert_postgres_articles
 from bot.store.schema import SEARCH_TABLE, articles, quotes, sources
 from bot.store.stories import assign_stories, credit_story_sources
 
@@ -345,8 +344,7 @@ async def _insert_quotes(
         for item in items
         for position, quote in enumerate(item.quotes)
     ]
-    for batch in chunks(rows):
-        await conn.execute(insert(quotes), list(batch))
+    await insert_many(conn, quotes, rows)
 
 
 async def _key_quotes(

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Collection, Sequence
+from collections.abc import AsyncIterator, Collection, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Table, any_, bindparam
+from sqlalchemy import ColumnElement, Table, any_, bindparam, insert
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql.dml import Insert
 
 from bot.store.engine import WRITE
+from bot.store.postgres_rows import BATCH, as_arrays, unnest_insert
 
 T = TypeVar("T")
 
@@ -60,6 +61,31 @@ def insert_ignoring_conflicts(table: Table, dialect: str) -> Insert:
     if dialect == "postgresql":
         return postgresql.insert(table).on_conflict_do_nothing()
     return sqlite.insert(table).on_conflict_do_nothing()
+
+
+async def insert_many(
+    conn: AsyncConnection,
+    table: Table,
+    rows: Sequence[Mapping[str, Any]],
+    *,
+    ignore_conflicts: bool = False,
+) -> None:
+    """Insert rows (mappings with the same keys), optionally skipping conflicting ones.
+
+    On PostgreSQL a statement of unnested column arrays per batch (bot/store/postgres_rows.py);
+    elsewhere an executemany per batch.
+    """
+    if not rows:
+        return
+    if conn.dialect.name == "postgresql":
+        columns = tuple(rows[0])
+        statement = unnest_insert(conn.dialect, table, columns, ignore_conflicts=ignore_conflicts)
+        for batch in chunks(rows, BATCH):
+            await conn.execute(statement, as_arrays(batch, columns))
+        return
+    plain = insert_ignoring_conflicts(table, conn.dialect.name) if ignore_conflicts else None
+    for batch in chunks(rows):
+        await conn.execute(plain if plain is not None else insert(table), list(batch))
 
 
 def chunks(rows: Sequence[T], size: int = 500) -> list[Sequence[T]]:

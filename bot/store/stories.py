@@ -9,7 +9,7 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.models import NewArticle
-from bot.store.base import StoreBase, insert_ignoring_conflicts, one_of
+from bot.store.base import StoreBase, insert_many, one_of
 from bot.store.schema import articles, sources, stories, story_sources
 
 
@@ -172,9 +172,11 @@ async def _add_story_sources(
     unique = sorted(set(pairs))
     if not unique:
         return
-    await conn.execute(
-        insert_ignoring_conflicts(story_sources, conn.dialect.name),
+    await insert_many(
+        conn,
+        story_sources,
         [{"story_id": s, "source_id": src} for s, src in unique],
+        ignore_conflicts=True,
     )
     recount = {s for s, _ in unique} if recount is None else recount
     if not recount:
