@@ -28,7 +28,8 @@ same two cores; the engine's own speed drifted from 0.71 to 0.93 ms an article o
 this shared host, and the ratio moves by a few points from run to run):
 - 10,000 articles: SQLite 1,090-1,173/s = 91-95% of the engine's; PostgreSQL 848-915/s =
   75-80%. The store alone saves 4,769 articles/s on SQLite (3.9x the engine's speed) and 1,985
-  on PostgreSQL (1.7x; 0.42 ms of the server's CPU and 0.08 ms of ours an article). Per article, in units of the engine's own time (E): digest workers 1.5 E (the engine,
+  on PostgreSQL (1.7x; 0.42 ms of the server's CPU and 0.08 ms of ours an article). Per
+  article, in units of the engine's own time (E): digest workers 1.5 E (the engine,
   feedparser 0.28 E, the near-duplicate signature 0.09 E), polling process 0.4 E, and on
   PostgreSQL its server 0.5 E, of which to_tsvector is 0.4 E (0.33 ms: measured by inserting
   the same articles with and without the vector). With the server on the same two cores, that
