@@ -24,26 +24,26 @@ local aiohttp server, and reports, per backend:
   (without statistics the planner scans every match of a common word).
 
 Measured on 2026-11-27 on the 2-core machine (one digest worker per core, PostgreSQL on the
-same two cores; the engine's own speed drifted from 0.71 to 0.93 ms an article over the day, on
-this shared host, and the ratio moves by a few points from run to run):
-- 10,000 articles: SQLite 1,090-1,173/s = 91-95% of the engine's; PostgreSQL 848-915/s =
-  75-80%. The store alone saves 4,769 articles/s on SQLite (3.9x the engine's speed) and 1,985
-  on PostgreSQL (1.7x; 0.42 ms of the server's CPU and 0.08 ms of ours an article). Per
-  article, in units of the engine's own time (E): digest workers 1.5 E (the engine,
-  feedparser 0.28 E, the near-duplicate signature 0.09 E), polling process 0.4 E, and on
-  PostgreSQL its server 0.5 E, of which to_tsvector is 0.4 E (0.33 ms: measured by inserting
-  the same articles with and without the vector). With the server on the same two cores, that
-  is what keeps PostgreSQL under 80%.
-- 100,000 articles: SQLite 1,054/s (86%), PostgreSQL 910/s (75%); latest(10) 2.6-3.8 ms, search
-  5.0-9.6 ms (median; SQLite's FTS5 is the slower); digest workers peak at 154 MB each, the
-  polling process at 540-570 MB, most of it the near-duplicate index of 100,000 articles read
-  in one tick (a running bot keeps three days of articles in it).
+same two cores; the engine's own speed drifted between 0.71 and 0.94 ms an article over the day
+on this shared host, and the ratio moves by a few points from run to run):
+- 10,000 articles: SQLite 1,134-1,205/s = 89-95% of the engine's; PostgreSQL 886-955/s = 79-83%
+  (five runs, median 81%). The store alone saves 4,700-5,000 articles/s on SQLite (3.7-3.9x the
+  engine's speed) and about 2,000 on PostgreSQL (1.7-1.8x: 0.40 ms of the server's CPU and
+  0.08 ms of ours an article). Per article, in units of the engine's own time (E): digest
+  workers 1.5 E (the engine, feedparser 0.28 E, the near-duplicate signature 0.09 E), polling
+  process 0.38 E, and on PostgreSQL its server 0.5 E, of which to_tsvector is 0.4 E (measured
+  by saving the same articles with and without the vector): on two shared cores PostgreSQL's
+  text search parser is what keeps it near the 80% line, where SQLite clears it.
+- 100,000 articles: SQLite 945-1,054/s (86-89%), PostgreSQL 838-898/s (79-81%); latest(10)
+  3.8-4.7 ms, search 6.2-11.4 ms (median; SQLite's FTS5 is the slower); digest workers peak at
+  154 MB each, the polling process at 570-610 MB, most of it the near-duplicate index of 100,000
+  articles read in one tick (a running bot keeps three days of articles in it).
 Earlier the same 10,000 measured 66% (SQLite) and 57% (PostgreSQL), then 84-91% and 72-77%: the
 near-duplicate signature (numpy instead of a hash call per shingle), the content hash, feedparser
 no longer resolving every URI and given its Windows-1252 repair as a string table, digest
 processes freezing the engine out of the garbage collector, and on PostgreSQL one indexed lookup
-per key, articles inserted with their story (not updated after), one INSERT over column arrays
-(bot/store/postgres_articles.py) and uncompressed search vectors.
+per key, articles inserted with their story (not updated after), rows inserted as unnested
+column arrays (bot/store/postgres_rows.py) and uncompressed search vectors.
 """
 
 from __future__ import annotations
