@@ -114,6 +114,42 @@ async def test_articles_are_deduplicated_by_url_guid_and_content_hash(store: Sto
     ]
 
 
+async def test_an_article_reads_back_as_it_was_saved(store: Store) -> None:
+    source_id = await _source(store)
+    item = _article(
+        source_id,
+        1,
+        standfirst="A standfirst.",
+        summary=("First sentence.", "Second, with “quotes”."),
+        signature=bytes(range(256)),
+    )
+    [saved] = await store.save_articles([item], now=NOW)
+    [article] = await store.load_articles([saved.id])
+    assert (article.headline, article.standfirst, article.summary, article.guid) == (
+        item.headline,
+        item.standfirst,
+        item.summary,
+        item.guid,
+    )
+    assert (article.published, article.fetched_at) == (item.published, item.fetched_at)
+    assert article.key_quotes == (item.quotes[0],)
+    assert await store.recent_signatures(NOW) == [(item.canonical_url, item.signature)]
+
+
+async def test_the_second_of_two_copies_in_one_batch_is_refused_with_its_quotes(
+    store: Store,
+) -> None:
+    source_id = await _source(store)
+    first = _article(source_id, 1)
+    copy = _article(source_id, 2, canonical_url=first.canonical_url)
+    saved = await store.save_articles([first, copy], now=NOW)
+    assert [s.canonical_url for s in saved] == [first.canonical_url]
+    stats = await store.stats()
+    assert (stats.articles, stats.stories) == (1, 1)
+    quotes = await store.quotes_of([saved[0].id])
+    assert quotes == {saved[0].id: first.quotes}
+
+
 async def test_latest_is_newest_first_paged_and_by_source(store: Store) -> None:
     one = await _source(store)
     two = await _source(store, "https://other.example/rss")

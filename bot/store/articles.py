@@ -114,11 +114,7 @@ class ArticleQueries(StoreBase):
         async with self.writing() as conn:
             story_ids, started = await assign_stories(conn, items, duplicate_of, now)
             ids = await self._insert_articles(conn, items, story_ids)
-            fresh = [
-                (item, story)
-                for item, story in zip(items, story_ids, strict=True)
-                if item.canonical_url in ids
-            ]
+            fresh = _inserted(items, story_ids, ids)
             fresh_items = [item for item, _ in fresh]
             await credit_story_sources(conn, fresh_items, [s for _, s in fresh], started, now)
             await _insert_quotes(conn, fresh_items, ids)
@@ -308,6 +304,17 @@ async def _articles_by_id(conn: AsyncConnection, ids: Sequence[int]) -> list[Art
     found = await _articles(conn, _article_query().where(articles.c.id.in_(list(ids))))
     by_id = {article.id: article for article in found}
     return [by_id[i] for i in ids if i in by_id]
+
+
+def _inserted(
+    items: Sequence[NewArticle], story_ids: Sequence[int], ids: dict[str, int]
+) -> list[tuple[NewArticle, int]]:
+    """The items the insert stored, with their stories: of copies in one batch, the first."""
+    stored: dict[str, tuple[NewArticle, int]] = {}
+    for item, story in zip(items, story_ids, strict=True):
+        if item.canonical_url in ids:
+            stored.setdefault(item.canonical_url, (item, story))
+    return list(stored.values())
 
 
 def _article_row(item: NewArticle, story_id: int) -> dict[str, Any]:
