@@ -1,10 +1,11 @@
-"""Polling over real HTTP on 127.0.0.1, into a real SQLite store."""
+"""Polling over real HTTP on 127.0.0.1, into a real SQLite store (and PostgreSQL where marked)."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from xml.sax.saxutils import escape
 
 import pytest
@@ -20,6 +21,7 @@ from bot.polling import (
 )
 from bot.store import Store
 from tests.feedserver import FeedServer
+from tests.stores import BACKENDS, migrated_store
 
 NOW = datetime(2026, 5, 4, 9, 0, tzinfo=UTC)
 CONFIG = Config(sources=SourcesConfig(allow_private_addresses=True, timeout_seconds=5.0))
@@ -116,6 +118,37 @@ async def test_a_tick_stores_new_articles_once(
     assert headlines == {"News about the bridge", "News about the library"}
     [article] = await store.search_articles("Berg", 1)
     assert article.key_quotes[0].speaker == "Anna Berg"
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+async def test_control_characters_in_guids_links_and_titles_do_not_stop_a_feed(
+    backend: str, tmp_path: Path, server: FeedServer, fetcher: Fetcher
+) -> None:
+    items = [
+        (
+            "g-\x00bridge",
+            "News about\x00 the bridge",
+            "https://valley.example/bridge\x01",
+            _story("bridge"),
+        ),
+        (
+            "g-library",
+            "News about the library\x1f",
+            "https://valley.example/library",
+            _story("library"),
+        ),
+    ]
+    server.add("/feed.xml", _rss(items).replace("Valley News", "Valley\x00 News"))
+    async with migrated_store(backend, tmp_path) as store:
+        source_id = await _add(store, server.url("/feed.xml"))
+        report = await poll_due_sources(store, fetcher, CONFIG, NOW)
+        assert (report.new_articles, report.failed) == (2, ())
+        source = await store.get_source(source_id)
+        assert source is not None
+        assert source.title == "Valley News"
+        headlines = {a.headline for a in await store.latest_articles(10)}
+        assert headlines == {"News about the bridge", "News about the library"}
+        assert await store.recent_guids(source_id) == {"g-bridge", "g-library"}
 
 
 async def test_items_whose_guid_changes_on_every_fetch_are_not_duplicated(

@@ -31,7 +31,7 @@ import feedparser
 import feedparser.mixin
 
 from bot.errors import SourceError
-from bot.ingest.markup import extract_text
+from bot.ingest.markup import extract_text, remove_controls
 from bot.ingest.similarity import content_hash
 
 SNIPPET_CHARS = 600
@@ -103,7 +103,7 @@ def parse_feed(content: bytes, *, url: str, content_type: str | None = None) -> 
     entries = (_entry(raw, url) for raw in parsed.entries)
     meta = parsed.feed
     return ParsedFeed(
-        title=extract_text(meta.get("title") or "") or url,
+        title=remove_controls(extract_text(meta.get("title") or "")) or url,
         kind=_kind(version),
         ttl_minutes=_ttl(meta.get("ttl")),
         link=_absolute(meta.get("link"), url),
@@ -131,12 +131,13 @@ def _absolute(link: str | None, feed_url: str) -> str | None:
 
 
 def _entry(raw: Any, feed_url: str) -> FeedEntry | None:
-    url = _absolute(raw.get("link"), feed_url)
+    url = _absolute(remove_controls(raw.get("link") or ""), feed_url)
     text = _entry_text(raw)
-    title = extract_text(raw.get("title") or "").replace("\n", " ")
+    title = remove_controls(extract_text(raw.get("title") or "").replace("\n", " "))
     if not (url or text or title):
         return None
-    guid = (raw.get("id") or "").strip() or url or "sha256:" + content_hash(f"{title}\n{text}")
+    guid = remove_controls(raw.get("id") or "").strip() or url
+    guid = guid or "sha256:" + content_hash(f"{title}\n{text}")
     return FeedEntry(
         guid=guid,
         url=url,

@@ -23,6 +23,8 @@ _BLOCKS = frozenset(
 _SKIPPED = frozenset({"script", "style", "template", "noscript", "head", "title"})
 _SPACES = re.compile(r"[ \t\u00a0]+")
 """Runs of spaces within a line (\\r, \\f and \\v break lines, as str.splitlines() does)."""
+_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
+"""C0 control characters other than tab and line breaks, and DEL."""
 FEED_TYPES = frozenset({"application/rss+xml", "application/atom+xml", "application/rdf+xml"})
 
 
@@ -57,6 +59,15 @@ def extract_text(fragment: str) -> str:
     collector.feed(fragment)
     collector.close()
     return _tidy("".join(collector.parts))
+
+
+def remove_controls(text: str) -> str:
+    """The text without control characters other than tab and line breaks.
+
+    They are invisible, and PostgreSQL's text type refuses NUL: a GUID with one in it made the
+    whole batch of its feed fail to save, at every read.
+    """
+    return _CONTROLS.sub("", text)
 
 
 def _tidy(text: str) -> str:
