@@ -190,6 +190,15 @@ async def test_full_text_search_covers_headlines_text_quotes_and_speakers(store:
     assert await store.search_articles('"AND OR NOT(', 5) == []
 
 
+async def test_a_page_of_distinct_tokens_is_stored_and_its_start_searchable(
+    store: Store,
+) -> None:
+    source_id = await _source(store)
+    dump = " ".join(f"token{i:07x}" for i in range(250_000))  # 3 MB, no word twice
+    [saved] = await store.save_articles([_article(source_id, 1, text=dump)], now=NOW)
+    assert [a.id for a in await store.search_articles("token0000abc", 5)] == [saved.id]
+
+
 async def test_deleted_articles_leave_the_search_index(store: Store) -> None:
     source_id = await _source(store)
     await store.save_articles([_article(source_id, 1)], now=NOW)
