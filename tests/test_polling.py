@@ -151,6 +151,28 @@ async def test_control_characters_in_guids_links_and_titles_do_not_stop_a_feed(
         assert await store.recent_guids(source_id) == {"g-bridge", "g-library"}
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
+async def test_guids_and_links_too_long_for_an_index_are_stored_once(
+    backend: str, tmp_path: Path, server: FeedServer, fetcher: Fetcher
+) -> None:
+    long_guid = "g-" + "".join(f"{n * 2654435761 % 2**32:08x}" for n in range(400))
+    long_link = "https://valley.example/r?to=" + long_guid[::-1]
+    items = [(long_guid, "News about the bridge", long_link, _story("bridge"))]
+    server.add("/feed.xml", _rss(items))
+    async with migrated_store(backend, tmp_path) as store:
+        await _add(store, server.url("/feed.xml"), interval=1)
+        first = await poll_due_sources(store, fetcher, CONFIG, NOW)
+        again = await poll_due_sources(store, fetcher, CONFIG, NOW + timedelta(minutes=2))
+        assert (first.new_articles, first.failed, again.new_articles, again.failed) == (
+            1,
+            (),
+            0,
+            (),
+        )
+        [article] = await store.latest_articles(10)
+        assert article.url == long_link
+
+
 async def test_items_whose_guid_changes_on_every_fetch_are_not_duplicated(
     store: Store, server: FeedServer, fetcher: Fetcher
 ) -> None:

@@ -33,6 +33,7 @@ import feedparser.mixin
 from bot.errors import SourceError
 from bot.ingest.markup import extract_text, remove_controls
 from bot.ingest.similarity import content_hash
+from bot.ingest.urls import bounded_key
 
 SNIPPET_CHARS = 600
 """An entry with less text than this (and a link) is a snippet: its full text is fetched."""
@@ -137,7 +138,7 @@ def _entry(raw: Any, feed_url: str) -> FeedEntry | None:
     if not (url or text or title):
         return None
     guid = remove_controls(raw.get("id") or "").strip() or url
-    guid = guid or "sha256:" + content_hash(f"{title}\n{text}")
+    guid = bounded_key(guid) if guid else "sha256:" + content_hash(f"{title}\n{text}")
     return FeedEntry(
         guid=guid,
         url=url,

@@ -13,11 +13,19 @@ Tracking parameters dropped (names compared case-insensitively):
   ``sr_share``, ``at_medium``, ``at_campaign``, ``wt.mc_id``, ``__twitter_impression``.
 AMP variants: an ``amp.`` host prefix, an ``/amp`` path segment (anywhere), a ``.amp`` or
 ``.amp.html`` suffix on the last segment, and the ``amp`` and ``outputType=amp`` parameters.
+
+A canonical URL is a key, never shown or fetched. bounded_key() replaces one longer than
+MAX_KEY_BYTES (a redirect URL carrying its target, say; feed GUIDs go through it too) with its
+sha256: PostgreSQL's unique indexes refuse an entry over 2,704 bytes, and with it the feed's
+whole batch, at every read.
 """
 
 from __future__ import annotations
 
+import hashlib
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+MAX_KEY_BYTES = 1000
 
 TRACKING_PARAMETERS = frozenset(
     {
@@ -54,6 +62,18 @@ _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 def canonical_url(url: str) -> str:
     """Return the one spelling of `url` used to recognise the same article everywhere."""
+    return bounded_key(_canonical(url))
+
+
+def bounded_key(key: str) -> str:
+    """The key itself, or "sha256:" and its digest when it is over MAX_KEY_BYTES in UTF-8."""
+    encoded = key.encode("utf-8", "surrogatepass")
+    if len(encoded) <= MAX_KEY_BYTES:
+        return key
+    return "sha256:" + hashlib.sha256(encoded).hexdigest()
+
+
+def _canonical(url: str) -> str:
     try:
         parts = urlsplit(url.strip())
         port = parts.port
