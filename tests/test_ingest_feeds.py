@@ -70,3 +70,15 @@ def test_c1_controls_in_a_feed_become_the_windows_1252_characters_meant() -> Non
     assert feed.entries[0].text.startswith(
         "\u201cWe will rebuild\u201d, said the mayor \u2014 caf\u00e9 \U0001f600."
     )
+
+
+def test_references_to_characters_no_text_may_hold_become_replacement_characters() -> None:
+    feed = (
+        b'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>T</title>'
+        b"<item><title>A &#xD800; b &#55296; c &#0; d &#x110000; &#x201C;e&#x201D;</title>"
+        b"<link>https://news.example/1</link><guid>g&#xDFFF;1</guid>"
+        b"<description>" + BODY.encode() + b"</description></item></channel></rss>"
+    )
+    [entry] = parse_feed(feed, url=FEED_URL).entries
+    assert entry.title == "A \ufffd b \ufffd c \ufffd d \ufffd \u201ce\u201d"
+    assert entry.guid == "g\ufffd1"

@@ -39,6 +39,7 @@ SNIPPET_CHARS = 600
 """An entry with less text than this (and a link) is a snippet: its full text is fetched."""
 
 _TITLE_WORDS = 12
+_CHARACTER_REFERENCE = re.compile(rb"&#(?:[xX]([0-9a-fA-F]{1,8})|([0-9]{1,10}));")
 _ABSOLUTE = re.compile(r"[a-zA-Z][a-zA-Z0-9+.-]*:")
 _READ_MORE = re.compile(
     r"(…|\.\.\.|\[…\]|\[\.\.\.\]|\b(read more|continue reading|read the full (story|article)"
@@ -96,7 +97,10 @@ def parse_feed(content: bytes, *, url: str, content_type: str | None = None) -> 
     """Parse feed bytes; raise SourceError("not a feed") when nothing feed-like is in them."""
     headers = {"content-type": content_type} if content_type else {}
     parsed = feedparser.parse(
-        content, response_headers=headers, sanitize_html=False, resolve_relative_uris=False
+        _without_invalid_references(content),
+        response_headers=headers,
+        sanitize_html=False,
+        resolve_relative_uris=False,
     )
     version = parsed.get("version") or ""
     if not version and not parsed.entries:
@@ -110,6 +114,22 @@ def parse_feed(content: bytes, *, url: str, content_type: str | None = None) -> 
         link=_absolute(meta.get("link"), url),
         entries=tuple(entry for entry in entries if entry is not None),
     )
+
+
+def _without_invalid_references(content: bytes) -> bytes:
+    """The feed with character references to what no text may hold (NUL, a surrogate, beyond
+    U+10FFFF) replaced by U+FFFD's: on one of them feedparser's lenient parser raised, and the
+    whole feed failed at every read."""
+    if b"&#" not in content:
+        return content
+    return _CHARACTER_REFERENCE.sub(_valid_reference, content)
+
+
+def _valid_reference(match: re.Match[bytes]) -> bytes:
+    hexadecimal, decimal = match.groups()
+    code = int(hexadecimal, 16) if hexadecimal else int(decimal)
+    valid = 0 < code <= 0x10FFFF and not 0xD800 <= code <= 0xDFFF
+    return match.group(0) if valid else b"&#xFFFD;"
 
 
 def _kind(version: str) -> str:
