@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy.exc import StatementError
 
 from adapters.console.render import render_text
 from bot.chats import ChatRef, Platform
@@ -134,6 +135,14 @@ async def test_an_article_reads_back_as_it_was_saved(store: Store) -> None:
     assert (article.published, article.fetched_at) == (item.published, item.fetched_at)
     assert article.key_quotes == (item.quotes[0],)
     assert await store.recent_signatures(NOW) == [(item.canonical_url, item.signature)]
+
+
+async def test_a_naive_datetime_is_refused_not_stored_in_some_zone(store: Store) -> None:
+    source_id = await _source(store)
+    naive = _article(source_id, 1, published=datetime(2026, 3, 20, 9, 0))  # noqa: DTZ001
+    with pytest.raises((ValueError, StatementError), match="naive"):  # SQLAlchemy's wraps it
+        await store.save_articles([naive], now=NOW)
+    assert (await store.stats()).articles == 0
 
 
 async def test_the_second_of_two_copies_in_one_batch_is_refused_with_its_quotes(

@@ -81,7 +81,7 @@ async def insert_many(
         columns = tuple(rows[0])
         statement = unnest_insert(conn.dialect, table, columns, ignore_conflicts=ignore_conflicts)
         for batch in chunks(rows, BATCH):
-            await conn.execute(statement, as_arrays(batch, columns))
+            await conn.execute(statement, as_arrays(conn.dialect, table, batch, columns))
         return
     plain = insert_ignoring_conflicts(table, conn.dialect.name) if ignore_conflicts else None
     for batch in chunks(rows):
