@@ -73,7 +73,8 @@ async def insert_many(
     """Insert rows (mappings with the same keys), optionally skipping conflicting ones.
 
     On PostgreSQL a statement of unnested column arrays per batch (bot/store/postgres_rows.py);
-    elsewhere an executemany per batch.
+    elsewhere an executemany per batch. Give every column: Python-side defaults (Column
+    default=) are not applied on PostgreSQL.
     """
     if not rows:
         return
