@@ -41,6 +41,10 @@ class NotFound(NewsdigestError, LookupError):
     """The thing asked for (source, subscription) does not exist."""
 
 
+class RefusedByDatabase(NewsdigestError, ValueError):
+    """The database refused a value it cannot hold; the connection is fine."""
+
+
 class DeliveryError(NewsdigestError):
     """Sending a message to a chat failed."""
 

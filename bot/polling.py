@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.config import Config
-from bot.errors import SourceError
+from bot.errors import RefusedByDatabase, SourceError
 from bot.ingest import ArticleDraft, Fetcher, NearDuplicateIndex, SourceRead, read_source
 from bot.ingest.similarity import content_hash, signature
 from bot.models import NewArticle, QuoteRow, Source
@@ -208,9 +208,28 @@ async def save_items(
         prepared = await asyncio.to_thread(prepare)
     else:
         prepared = await asyncio.get_running_loop().run_in_executor(executor, prepare)
-    near = _near_duplicates(index, prepared)
-    saved = await store.save_articles(prepared, now=now, near_duplicate_of=near)
-    return len(saved)
+    return await _save(store, prepared, _near_duplicates(index, prepared), now)
+
+
+async def _save(
+    store: Store, prepared: Sequence[NewArticle], near: Sequence[str | None], now: datetime
+) -> int:
+    """Store the articles; return how many were new.
+
+    If the database refuses a value in the batch, each article is stored on its own and only
+    the refused ones are left out (and logged): one bad article must not stop its feed.
+    """
+    try:
+        return len(await store.save_articles(prepared, now=now, near_duplicate_of=near))
+    except RefusedByDatabase:
+        pass
+    saved = 0
+    for article, target in zip(prepared, near, strict=True):
+        try:
+            saved += len(await store.save_articles([article], now=now, near_duplicate_of=[target]))
+        except RefusedByDatabase as exc:
+            logger.warning("article %s refused by the database: %s", article.url, exc)
+    return saved
 
 
 async def _unknown_items(

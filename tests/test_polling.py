@@ -9,6 +9,7 @@ from pathlib import Path
 from xml.sax.saxutils import escape
 
 import pytest
+from sqlalchemy import text
 
 from bot.config import Config, SourcesConfig
 from bot.ingest import Fetcher, NearDuplicateIndex
@@ -171,6 +172,41 @@ async def test_guids_and_links_too_long_for_an_index_are_stored_once(
         )
         [article] = await store.latest_articles(10)
         assert article.url == long_link
+
+
+@pytest.mark.postgres
+async def test_an_article_the_database_refuses_leaves_the_rest_of_its_feed_stored(
+    tmp_path: Path, server: FeedServer, fetcher: Fetcher, caplog: pytest.LogCaptureFixture
+) -> None:
+    server.add("/feed.xml", _rss(_items(["bridge", "library", "orchard"])))
+    async with migrated_store("postgresql", tmp_path) as store:
+        async with store.writing() as conn:  # a value this database cannot hold, made up
+            await conn.execute(text(REFUSE_LIBRARY))
+            await conn.execute(text(REFUSE_LIBRARY_TRIGGER))
+        source_id = await _add(store, server.url("/feed.xml"))
+        report = await poll_due_sources(store, fetcher, CONFIG, NOW)
+        assert (report.new_articles, report.failed) == (2, ())
+        headlines = {a.headline for a in await store.latest_articles(10)}
+        assert headlines == {"News about the bridge", "News about the orchard"}
+        source = await store.get_source(source_id)
+        assert source is not None
+        assert source.failures == 0
+    assert "https://valley.example/library refused by the database" in caplog.text
+
+
+REFUSE_LIBRARY = """
+CREATE FUNCTION refuse_library() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF NEW.headline LIKE '%library%' THEN
+        RAISE EXCEPTION 'value too odd to store' USING ERRCODE = '22000';
+    END IF;
+    RETURN NEW;
+END $$
+"""
+REFUSE_LIBRARY_TRIGGER = (
+    "CREATE TRIGGER refuse_library BEFORE INSERT ON articles "
+    "FOR EACH ROW EXECUTE FUNCTION refuse_library()"
+)
 
 
 async def test_items_whose_guid_changes_on_every_fetch_are_not_duplicated(

@@ -18,8 +18,10 @@ from sqlalchemy import (
     text,
     union,
 )
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bot.errors import RefusedByDatabase
 from bot.models import Article, NewArticle, QuoteRow
 from bot.store.base import StoreBase, chunks, insert_many
 from bot.store.postgres_rows import insert_postgres_articles
@@ -103,7 +105,8 @@ class ArticleQueries(StoreBase):
 
         `near_duplicate_of[i]` is the canonical URL of an article that item i near-duplicates,
         stored or earlier in this batch: item i joins its story. Items that conflict with a
-        stored article are skipped silently.
+        stored article are skipped silently. A value the database cannot hold raises
+        RefusedByDatabase, and nothing of the batch is stored.
         """
         urls = [item.canonical_url for item in items]
         duplicate_of = {
@@ -111,14 +114,19 @@ class ArticleQueries(StoreBase):
             for url, target in zip(urls, near_duplicate_of, strict=False)
             if target and target != url
         }
-        async with self.writing() as conn:
-            story_ids, started = await assign_stories(conn, items, duplicate_of, now)
-            ids = await self._insert_articles(conn, items, story_ids)
-            fresh = _inserted(items, story_ids, ids)
-            fresh_items = [item for item, _ in fresh]
-            await credit_story_sources(conn, fresh_items, [s for _, s in fresh], started, now)
-            await _insert_quotes(conn, fresh_items, ids)
-            await self._index_for_search(conn, fresh_items, ids)
+        try:
+            async with self.writing() as conn:
+                story_ids, started = await assign_stories(conn, items, duplicate_of, now)
+                ids = await self._insert_articles(conn, items, story_ids)
+                fresh = _inserted(items, story_ids, ids)
+                fresh_items = [item for item, _ in fresh]
+                await credit_story_sources(conn, fresh_items, [s for _, s in fresh], started, now)
+                await _insert_quotes(conn, fresh_items, ids)
+                await self._index_for_search(conn, fresh_items, ids)
+        except DBAPIError as exc:
+            if exc.connection_invalidated or isinstance(exc, OperationalError | InterfaceError):
+                raise
+            raise RefusedByDatabase(str(exc.orig)) from exc
         return [
             SavedArticle(id=ids[item.canonical_url], canonical_url=item.canonical_url, story_id=s)
             for item, s in fresh
