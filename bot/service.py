@@ -50,6 +50,8 @@ Clock = Callable[[], datetime]
 logger = logging.getLogger(__name__)
 MAX_LENGTH = 30
 MAX_KEYWORDS = 20
+MAX_SOURCE_URL_CHARS = 2000
+"""Longer source URLs are refused: PostgreSQL's unique index on them holds 2,704 bytes."""
 
 
 def utc_now() -> datetime:
@@ -198,6 +200,10 @@ class NewsService:
         url = url.strip()
         if not url:
             raise UsageError("/addsource needs a URL")
+        if not url.replace(" ", "-").isprintable():
+            raise UsageError("/addsource needs a URL without control characters")
+        if len(url) > MAX_SOURCE_URL_CHARS:
+            raise UsageError(f"that URL is over {MAX_SOURCE_URL_CHARS:,} characters")
         existing = await self.store.get_source_by_url(url)
         if existing is not None:
             return await self._retry_source(self.fetcher, existing)

@@ -107,6 +107,22 @@ async def test_add_source_refuses_unreadable_and_private_sources(
     assert await service.list_sources() == []
 
 
+@pytest.mark.parametrize(
+    ("url", "reason"),
+    [
+        ("https://news\x00.example/feed", "control characters"),
+        ("https://news.example/feed\x1b[2J", "control characters"),
+        ("https://news.example/" + "a" * 2000, "over 2,000 characters"),
+    ],
+)
+async def test_add_source_refuses_urls_no_source_could_have(
+    service: NewsService, url: str, reason: str
+) -> None:
+    with pytest.raises(UsageError, match=reason):
+        await service.add_source(url, "admin")
+    assert await service.list_sources() == []
+
+
 async def test_latest_search_and_quotes(service: NewsService, server: FeedServer) -> None:
     await service.add_source(server.url("/valley.xml"), "admin")
     await service.add_source(server.url("/orchard.xml"), "admin")
