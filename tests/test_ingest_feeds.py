@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import feedparser.html
 import feedparser.mixin
+import pytest
 
+from bot.errors import SourceError
 from bot.ingest.feeds import build_cp1252_table, parse_feed
 
 FEED_URL = "https://news.example/section/feed.xml"
@@ -75,10 +77,21 @@ def test_c1_controls_in_a_feed_become_the_windows_1252_characters_meant() -> Non
 def test_references_to_characters_no_text_may_hold_become_replacement_characters() -> None:
     feed = (
         b'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>T</title>'
-        b"<item><title>A &#xD800; b &#55296; c &#0; d &#x110000; &#x201C;e&#x201D;</title>"
+        b"<item><title>A &#xD800; b &#55296; c &#0; d &#x110000; &#x201C;e&#x201D;"
+        b" f &#99999999999; &#x1FFFFFFFFF; &#0000000000000000065;</title>"
         b"<link>https://news.example/1</link><guid>g&#xDFFF;1</guid>"
         b"<description>" + BODY.encode() + b"</description></item></channel></rss>"
     )
     [entry] = parse_feed(feed, url=FEED_URL).entries
-    assert entry.title == "A \ufffd b \ufffd c \ufffd d \ufffd \u201ce\u201d"
+    assert entry.title == "A \ufffd b \ufffd c \ufffd d \ufffd \u201ce\u201d f \ufffd \ufffd A"
     assert entry.guid == "g\ufffd1"
+
+
+@pytest.mark.parametrize(
+    "declaration",
+    [b'<?xml version="1.0" encoding="ut\xfff-8"?>', b'<?xml version="1.0" encoding="utf\x00-8"?>'],
+)
+def test_a_garbled_encoding_declaration_is_a_source_error_not_a_crash(declaration: bytes) -> None:
+    feed = declaration + rss("https://news.example/1").split(b"?>", 1)[1]
+    with pytest.raises(SourceError, match="unreadable feed"):
+        parse_feed(feed, url=FEED_URL)

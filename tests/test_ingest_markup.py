@@ -27,6 +27,7 @@ from bot.ingest.pages import discover_feeds
             "Nested bold and link.",
         ),
         ("", ""),
+        ("<p>Before</p><![CDATx[ odd ]]><p>After</p>", "Before"),  # html.parser gave up
     ],
 )
 def test_extract_text(fragment: str, text: str) -> None:
@@ -45,6 +46,13 @@ def test_feed_links_are_absolute_and_only_feeds() -> None:
     assert extract_feed_links(page, url="https://news.example/") == (
         "https://news.example/section/rss.xml",
         "https://news.example/atom",
+    )
+
+
+def test_feed_links_before_a_malformed_marked_section_are_found() -> None:
+    page = '<link rel="alternate" type="application/rss+xml" href="/feed.xml"><![CDATx[ odd'
+    assert extract_feed_links(page, url="https://news.example/") == (
+        "https://news.example/feed.xml",
     )
 
 

@@ -39,7 +39,7 @@ SNIPPET_CHARS = 600
 """An entry with less text than this (and a link) is a snippet: its full text is fetched."""
 
 _TITLE_WORDS = 12
-_CHARACTER_REFERENCE = re.compile(rb"&#(?:[xX]([0-9a-fA-F]{1,8})|([0-9]{1,10}));")
+_CHARACTER_REFERENCE = re.compile(rb"&#(?:[xX]([0-9a-fA-F]+)|([0-9]+));")
 _ABSOLUTE = re.compile(r"[a-zA-Z][a-zA-Z0-9+.-]*:")
 _READ_MORE = re.compile(
     r"(…|\.\.\.|\[…\]|\[\.\.\.\]|\b(read more|continue reading|read the full (story|article)"
@@ -96,12 +96,15 @@ speed_up_feedparser()
 def parse_feed(content: bytes, *, url: str, content_type: str | None = None) -> ParsedFeed:
     """Parse feed bytes; raise SourceError("not a feed") when nothing feed-like is in them."""
     headers = {"content-type": content_type} if content_type else {}
-    parsed = feedparser.parse(
-        _without_invalid_references(content),
-        response_headers=headers,
-        sanitize_html=False,
-        resolve_relative_uris=False,
-    )
+    try:
+        parsed = feedparser.parse(
+            _without_invalid_references(content),
+            response_headers=headers,
+            sanitize_html=False,
+            resolve_relative_uris=False,
+        )
+    except Exception as exc:  # feedparser raises on some malformed input (a garbled encoding)
+        raise SourceError(url, f"unreadable feed ({type(exc).__name__}: {exc})") from exc
     version = parsed.get("version") or ""
     if not version and not parsed.entries:
         raise SourceError(url, "not a feed")
@@ -127,7 +130,8 @@ def _without_invalid_references(content: bytes) -> bytes:
 
 def _valid_reference(match: re.Match[bytes]) -> bytes:
     hexadecimal, decimal = match.groups()
-    code = int(hexadecimal, 16) if hexadecimal else int(decimal)
+    digits = (hexadecimal or decimal).lstrip(b"0")
+    code = 0 if len(digits) > 8 else int(digits or b"0", 16 if hexadecimal else 10)
     valid = 0 < code <= 0x10FFFF and not 0xD800 <= code <= 0xDFFF
     return match.group(0) if valid else b"&#xFFFD;"
 

@@ -56,9 +56,18 @@ def extract_text(fragment: str) -> str:
     if "<" not in fragment and "&" not in fragment:
         return _tidy(fragment)
     collector = _TextCollector()
-    collector.feed(fragment)
-    collector.close()
+    _read(collector, fragment)
     return _tidy("".join(collector.parts))
+
+
+def _read(parser: HTMLParser, html: str) -> None:
+    """Feed the whole text to the parser; on a malformed marked section ("<![CDATx[") Python's
+    html.parser (before 3.13) raises AssertionError, and what it read before that is kept."""
+    try:
+        parser.feed(html)
+        parser.close()
+    except AssertionError:
+        return
 
 
 def remove_controls(text: str) -> str:
@@ -100,8 +109,7 @@ class _FeedLinkCollector(HTMLParser):
 def extract_feed_links(page: str, *, url: str) -> tuple[str, ...]:
     """Absolute URLs of the RSS/Atom feeds a page announces with <link rel="alternate">."""
     collector = _FeedLinkCollector()
-    collector.feed(page)
-    collector.close()
+    _read(collector, page)
     base = urljoin(url, collector.base) if collector.base else url
     found = (urljoin(base, link) for link in collector.links)
     return tuple(dict.fromkeys(link for link in found if link.startswith(("http:", "https:"))))
