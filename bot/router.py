@@ -48,6 +48,8 @@ class CommandRouter:
 
     async def handle(self, caller: Caller, text: str) -> Reply:
         """Answer one command; bad input gets a one-line message, never a traceback."""
+        # A lone surrogate (a JSON "\ud800" from a platform) has no UTF-8: "?" instead.
+        text = text.encode("utf-8", "replace").decode("utf-8")
         name, args = split_command(text)
         spec = SPECS.get(name)
         if spec is None:

@@ -63,3 +63,13 @@ def test_hostile_opml_is_refused(hostile: str) -> None:
 def test_invalid_opml_is_a_usage_error(text: str, reason: str) -> None:
     with pytest.raises(UsageError, match=reason):
         parse_opml(text)
+
+
+def test_a_lone_surrogate_in_pasted_opml_is_replaced_not_a_crash() -> None:
+    text = (
+        '<opml version="2.0"><body><outline type="rss" text="Val\ud800ley"'
+        ' xmlUrl="https://valley.example/feed.xml"/></body></opml>'
+    )
+    assert parse_opml(text) == (
+        OpmlOutline(url="https://valley.example/feed.xml", title="Val?ley"),
+    )

@@ -133,6 +133,15 @@ async def test_a_channel_admin_subscribes_the_channel(
     assert await store.get_subscription(ChatRef(Platform.TELEGRAM, "-100777")) is not None
 
 
+async def test_a_lone_surrogate_in_a_command_is_replaced_not_an_internal_error(
+    api: TelegramAPI, adapter: TelegramAdapter
+) -> None:
+    await _run(api, "/subscribe 07:30 Europe/Berlin")
+    reply = _text(await _run(api, "/settings include bud\ud800get"))
+    assert "bud?get" in reply
+    assert "failed" not in reply
+
+
 async def test_non_admins_are_refused_and_bad_arguments_get_the_usage_line(
     api: TelegramAPI, adapter: TelegramAdapter, feeds: FeedServer, store: Store
 ) -> None:

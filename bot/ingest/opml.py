@@ -52,6 +52,8 @@ def parse_opml(text: str | bytes) -> tuple[OpmlOutline, ...]:
     parser.StartDoctypeDeclHandler = _refuse_dtd
     parser.EntityDeclHandler = _refuse_dtd
     parser.ExternalEntityRefHandler = _refuse_dtd
+    if isinstance(text, str):  # a lone surrogate (JSON's "\ud800") has no UTF-8 for expat
+        text = text.encode("utf-8", "replace").decode("utf-8")
     try:
         parser.Parse(text, True)
     except expat.ExpatError as exc:
