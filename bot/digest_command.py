@@ -261,4 +261,7 @@ def _parse_record(line: bytes) -> dict[str, Any]:
         raise ValueError('no "text" string')
     if record.get("title") is not None and not isinstance(record["title"], str):
         raise ValueError('"title" is not a string')
+    for key in ("text", "title"):  # a lone surrogate ("\ud800") has no UTF-8 to write back
+        if isinstance(record.get(key), str):
+            record[key] = record[key].encode("utf-8", "replace").decode("utf-8")
     return record

@@ -247,6 +247,15 @@ def test_batch_of_good_lines_succeeds(tmp_path: Path) -> None:
     assert json.loads(result.stdout)["id"] == "x"
 
 
+def test_a_lone_surrogate_in_a_batch_line_becomes_a_question_mark(tmp_path: Path) -> None:
+    batch = tmp_path / "articles.jsonl"
+    line = '{"id": "s", "title": "Ferry \\ud800 plan", "text": "The council met \\ud800 today."}'
+    batch.write_text(line + "\n", encoding="utf-8")
+    result = _run("--input", str(batch), "--format", "jsonl")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["text"] == "The council met ? today."
+
+
 def test_batch_refuses_another_output_format(tmp_path: Path) -> None:
     result = _run("--input", str(tmp_path / "any.jsonl"), "--format", "json")
     assert result.returncode == 2
