@@ -35,6 +35,11 @@ def test_relative_links_resolve_against_the_feed_url() -> None:
     )
 
 
+def test_a_link_urljoin_cannot_read_is_kept_as_it_is() -> None:
+    feed = parse_feed(rss("//[::1/x", channel_link="//[::1/"), url=FEED_URL)
+    assert (feed.entries[0].url, feed.link) == ("//[::1/x", "//[::1/")
+
+
 def test_atom_xml_base_applies_before_the_feed_url() -> None:
     atom = (
         '<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom" '

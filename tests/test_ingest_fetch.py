@@ -170,6 +170,12 @@ async def test_connection_refused_is_a_source_error(fetcher: Fetcher) -> None:
         await fetcher.fetch(url)
 
 
+@pytest.mark.parametrize("url", ["http://[::1/feed", "http://\u2603..example/feed"])
+async def test_a_malformed_url_is_a_source_error(fetcher: Fetcher, url: str) -> None:
+    with pytest.raises(SourceError, match="invalid URL"):
+        await fetcher.fetch(url)
+
+
 async def test_gzip_bomb_is_cut_at_the_cap_after_decoding(
     server: FeedServer, fetcher: Fetcher
 ) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.config import SourcesConfig
-from bot.errors import BlockedAddressError
+from bot.errors import BlockedAddressError, SourceError
 from bot.ingest.fetch import Fetcher
 from bot.ingest.folders import scan_folder
 from bot.ingest.sources import read_source
@@ -80,3 +80,9 @@ async def test_folder_not_listed_in_config_is_refused(tmp_path: Path) -> None:
     async with Fetcher(SourcesConfig(folders=(str(tmp_path / "elsewhere"),))) as fetcher:
         with pytest.raises(BlockedAddressError, match="folders"):
             await read_source(fetcher, folder.as_uri())
+
+
+async def test_a_file_url_urlsplit_cannot_read_is_a_source_error(tmp_path: Path) -> None:
+    async with Fetcher(SourcesConfig(folders=(str(tmp_path),))) as fetcher:
+        with pytest.raises(SourceError, match="invalid URL"):
+            await read_source(fetcher, "file://[::1/articles")

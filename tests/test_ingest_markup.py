@@ -56,6 +56,17 @@ def test_feed_links_before_a_malformed_marked_section_are_found() -> None:
     )
 
 
+def test_feed_links_urljoin_cannot_read_are_skipped() -> None:
+    feed = '<link rel="alternate" type="application/rss+xml" href="{}">'
+    page = feed.format("//[::1/feed") + feed.format("/feed.xml")
+    assert extract_feed_links(page, url="https://news.example/") == (
+        "https://news.example/feed.xml",
+    )
+    assert extract_feed_links('<base href="//[::1/">' + page, url="https://news.example/") == (
+        "https://news.example/feed.xml",
+    )
+
+
 def test_discover_feeds_reads_bytes_in_any_ascii_compatible_encoding() -> None:
     page = (
         '<head><title>Caf\xe9</title><link rel="alternate" type="application/rss+xml" href="/f">'

@@ -73,7 +73,10 @@ async def check_url(
     url: str, *, allow_private: bool, resolve: Resolver = resolve_host
 ) -> CheckedURL:
     """Refuse a URL with a scheme other than http(s), or one resolving to a non-public address."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError as exc:  # "Invalid IPv6 URL": an unclosed "["
+        raise SourceError(url, "invalid URL") from exc
     scheme = parts.scheme.lower()
     if scheme not in ALLOWED_SCHEMES:
         raise BlockedAddressError(url, f"only http and https URLs are fetched, not {scheme}:")

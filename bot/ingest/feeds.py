@@ -150,9 +150,12 @@ def _ttl(value: Any) -> int | None:
 def _absolute(link: str | None, feed_url: str) -> str | None:
     """The link, resolved against the feed's URL when it is relative; None when empty."""
     link = (link or "").strip()
-    if not link:
-        return None
-    return link if _ABSOLUTE.match(link) else urljoin(feed_url, link)
+    if not link or _ABSOLUTE.match(link):
+        return link or None
+    try:
+        return urljoin(feed_url, link)
+    except ValueError:  # "Invalid IPv6 URL": "//[::1/x"; kept, the fetch refuses it later
+        return link
 
 
 def _entry(raw: Any, feed_url: str) -> FeedEntry | None:

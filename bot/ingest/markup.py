@@ -110,6 +110,14 @@ def extract_feed_links(page: str, *, url: str) -> tuple[str, ...]:
     """Absolute URLs of the RSS/Atom feeds a page announces with <link rel="alternate">."""
     collector = _FeedLinkCollector()
     _read(collector, page)
-    base = urljoin(url, collector.base) if collector.base else url
-    found = (urljoin(base, link) for link in collector.links)
+    base = _joined(url, collector.base) if collector.base else url
+    found = (_joined(base or url, link) for link in collector.links)
     return tuple(dict.fromkeys(link for link in found if link.startswith(("http:", "https:"))))
+
+
+def _joined(base: str, link: str) -> str:
+    """`link` resolved against `base`; "" when urljoin cannot read it ("//[::1/": ValueError)."""
+    try:
+        return urljoin(base, link)
+    except ValueError:
+        return ""

@@ -257,7 +257,10 @@ async def _read_folder(
 
 def _allowed_folder(config: SourcesConfig, url: str) -> Path:
     """The folder `url` names, if it lies inside one of the folders the config allows."""
-    path = Path(unquote(urlsplit(url).path)) if url.startswith("file:") else Path(url)
+    try:
+        path = Path(unquote(urlsplit(url).path)) if url.startswith("file:") else Path(url)
+    except ValueError as exc:  # "Invalid IPv6 URL"
+        raise SourceError(url, "invalid URL") from exc
     folder = path.expanduser().resolve()
     for allowed in config.folders:
         if folder.is_relative_to(Path(allowed).expanduser().resolve()):
