@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import copy
+
+import feedparser
 import feedparser.html
 import feedparser.mixin
 import pytest
 
 from bot.errors import SourceError
-from bot.ingest.feeds import build_cp1252_table, parse_feed
+from bot.ingest.feeds import build_cp1252_table, copy_flat_dicts, parse_feed
 
 FEED_URL = "https://news.example/section/feed.xml"
 BODY = "The council met on Tuesday. " * 30
@@ -100,3 +103,31 @@ def test_a_garbled_encoding_declaration_is_a_source_error_not_a_crash(declaratio
     feed = declaration + rss("https://news.example/1").split(b"?>", 1)[1]
     with pytest.raises(SourceError, match="unreadable feed"):
         parse_feed(feed, url=FEED_URL)
+
+
+def test_flat_dicts_are_copied_and_anything_else_deep_copied() -> None:
+    flat = feedparser.FeedParserDict({"type": "text/html", "language": None, "base64": 0})
+    copied = copy_flat_dicts(flat)
+    assert copied == flat
+    assert copied is not flat
+    assert type(copied) is feedparser.FeedParserDict
+    nested = {"links": [{"href": "https://news.example/1"}]}
+    deep = copy_flat_dicts(nested)
+    assert deep == nested
+    assert deep["links"][0] is not nested["links"][0]
+    assert feedparser.mixin.copy.deepcopy is copy_flat_dicts  # in effect
+
+
+def test_feedparser_reads_the_same_with_its_own_deepcopy(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    atom = (
+        '<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom">'
+        '<title type="html">A &amp;lt;b&amp;gt;blog</title><id>urn:b</id><entry>'
+        '<title>Post</title><id>urn:b:1</id><link href="https://blog.example/1"/>'
+        f'<summary type="text">{BODY}</summary><content type="html">&lt;p&gt;{BODY}&lt;/p&gt;'
+        "</content></entry></feed>"
+    ).encode()
+    fast = feedparser.parse(rss("https://news.example/1")), feedparser.parse(atom)
+    monkeypatch.setattr(feedparser.mixin, "copy", copy)
+    assert (feedparser.parse(rss("https://news.example/1")), feedparser.parse(atom)) == fast
