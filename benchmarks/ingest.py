@@ -27,7 +27,7 @@ Measured on 2026-11-27 on the 2-core machine (one digest worker per core, Postgr
 same two cores; the engine's own speed drifted between 0.71 and 0.94 ms an article over the day
 on this shared host, and the ratio moves by a few points from run to run):
 - 10,000 articles: SQLite 1,134-1,205/s = 89-95% of the engine's; PostgreSQL 886-958/s = 77-83%
-  (nine runs, median 81%). The store alone saves 4,700-5,000 articles/s on SQLite (3.7-3.9x the
+  (fourteen runs, median 81%). The store alone saves 4,700-5,000 articles/s on SQLite (3.7-3.9x the
   engine's speed) and about 2,000 on PostgreSQL (1.7-1.8x: 0.40 ms of the server's CPU and
   0.08 ms of ours an article). Per article, in units of the engine's own time (E): digest
   workers 1.5 E (the engine, feedparser 0.28 E, the near-duplicate signature 0.09 E), polling
@@ -40,7 +40,7 @@ on this shared host, and the ratio moves by a few points from run to run):
   articles read in one tick (a running bot keeps three days of articles in it).
 Earlier the same 10,000 measured 66% (SQLite) and 57% (PostgreSQL), then 84-91% and 72-77%: the
 near-duplicate signature (numpy instead of a hash call per shingle), the content hash, feedparser
-no longer resolving every URI and given its Windows-1252 repair as a string table, digest
+no longer resolving every URI and given faster Windows-1252 repair and deepcopy, digest
 processes freezing the engine out of the garbage collector, and on PostgreSQL one indexed lookup
 per key, articles inserted with their story (not updated after), rows inserted as unnested
 column arrays (bot/store/postgres_rows.py) and uncompressed search vectors.
