@@ -24,16 +24,16 @@ local aiohttp server, and reports, per backend:
   (without statistics the planner scans every match of a common word).
 
 Measured on 2026-11-27 on the 2-core machine (one digest worker per core, PostgreSQL on the
-same two cores; the engine's own speed drifted between 0.71 and 0.94 ms an article over the day
+same two cores; the engine's own speed drifted between 0.71 and 1.02 ms an article over the day
 on this shared host, and the ratio moves by a few points from run to run):
-- 10,000 articles: SQLite 1,134-1,205/s = 89-95% of the engine's; PostgreSQL 886-958/s = 77-83%
+- 10,000 articles: SQLite 1,134-1,205/s = 89-95% of the engine's; PostgreSQL 769-958/s = 77-83%
   (fourteen runs, median 81%). The store alone saves 4,700-5,000 articles/s on SQLite (3.7-3.9x the
-  engine's speed) and about 2,000 on PostgreSQL (1.7-1.8x: 0.40 ms of the server's CPU and
-  0.08 ms of ours an article). Per article, in units of the engine's own time (E): digest
-  workers 1.5 E (the engine, feedparser 0.28 E, the near-duplicate signature 0.09 E), polling
-  process 0.38 E, and on PostgreSQL its server 0.5 E, of which to_tsvector is 0.4 E (measured
-  by saving the same articles with and without the vector): on two shared cores PostgreSQL's
-  text search parser is what keeps it near the 80% line, where SQLite clears it.
+  engine's speed) and about 2,000 on PostgreSQL (1.7-1.8x: 0.40 ms of the server's CPU and 0.08 ms
+  of ours an article). Per article, in units of the engine's own time (E): digest workers 1.5 E
+  (the engine, feedparser 0.25 E, the near-duplicate signature 0.09 E), polling process 0.38 E, and
+  on PostgreSQL its server 0.5 E, of which to_tsvector is 0.4 E (measured by saving the same
+  articles with and without the vector): on two shared cores PostgreSQL's text search parser is
+  what keeps it near the 80% line, where SQLite clears it.
 - 100,000 articles: SQLite 945-1,054/s (86-89%), PostgreSQL 838-898/s (79-81%); latest(10)
   3.8-4.7 ms, search 6.2-11.4 ms (median; SQLite's FTS5 is the slower); digest workers peak at
   154 MB each, the polling process at 570-610 MB, most of it the near-duplicate index of 100,000
