@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from bot.errors import NewsdigestError, SourceError, UsageError
+from bot.ingest.markup import replace_surrogates
 from digests import Digest, Quote, build_digest, digest_to_dict
 
 MAX_ARTICLE_BYTES = 5 * 1024 * 1024
@@ -261,7 +262,7 @@ def _parse_record(line: bytes) -> dict[str, Any]:
         raise ValueError('no "text" string')
     if record.get("title") is not None and not isinstance(record["title"], str):
         raise ValueError('"title" is not a string')
-    for key in ("text", "title"):  # a lone surrogate ("\ud800") has no UTF-8 to write back
+    for key in ("text", "title"):
         if isinstance(record.get(key), str):
-            record[key] = record[key].encode("utf-8", "replace").decode("utf-8")
+            record[key] = replace_surrogates(record[key])
     return record

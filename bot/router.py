@@ -17,6 +17,7 @@ from bot.chats import Caller, ChatKind, Platform
 from bot.commands import COMMANDS, DEFAULT_STORIES, SPECS
 from bot.config import Config
 from bot.errors import ConfigError, NotFound, PermissionDenied, SourceError, UsageError
+from bot.ingest.markup import replace_surrogates
 from bot.replies import Button, Code, Paragraph, Reply, Section, plain_reply
 from bot.service import NewsService
 from bot.store.schedule import parse_at
@@ -48,9 +49,7 @@ class CommandRouter:
 
     async def handle(self, caller: Caller, text: str) -> Reply:
         """Answer one command; bad input gets a one-line message, never a traceback."""
-        # A lone surrogate (a JSON "\ud800" from a platform) has no UTF-8: "?" instead.
-        text = text.encode("utf-8", "replace").decode("utf-8")
-        name, args = split_command(text)
+        name, args = split_command(replace_surrogates(text))
         spec = SPECS.get(name)
         if spec is None:
             return plain_reply(f"Unknown command /{name}. Type /help for the list.")

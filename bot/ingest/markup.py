@@ -79,6 +79,12 @@ def remove_controls(text: str) -> str:
     return _CONTROLS.sub("", text)
 
 
+def replace_surrogates(text: str) -> str:
+    """The text with each lone surrogate (JSON's "\\ud800", from a platform or a pasted file)
+    replaced by "?": they have no UTF-8, so no database, parser or output could take them."""
+    return text.encode("utf-8", "replace").decode("utf-8")
+
+
 def _tidy(text: str) -> str:
     # Scanning with the regular expression costs more than the rest of a feed entry's text
     # handling, and most texts have nothing for it to do.

@@ -16,6 +16,7 @@ from xml.parsers import expat
 from xml.sax.saxutils import escape, quoteattr
 
 from bot.errors import UsageError
+from bot.ingest.markup import replace_surrogates
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,8 +53,8 @@ def parse_opml(text: str | bytes) -> tuple[OpmlOutline, ...]:
     parser.StartDoctypeDeclHandler = _refuse_dtd
     parser.EntityDeclHandler = _refuse_dtd
     parser.ExternalEntityRefHandler = _refuse_dtd
-    if isinstance(text, str):  # a lone surrogate (JSON's "\ud800") has no UTF-8 for expat
-        text = text.encode("utf-8", "replace").decode("utf-8")
+    if isinstance(text, str):
+        text = replace_surrogates(text)
     try:
         parser.Parse(text, True)
     except expat.ExpatError as exc:

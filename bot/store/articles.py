@@ -136,14 +136,17 @@ class ArticleQueries(StoreBase):
         self, conn: AsyncConnection, items: Sequence[NewArticle], story_ids: Sequence[int]
     ) -> dict[str, int]:
         """Insert, skipping conflicts; on PostgreSQL the tsvector is computed in the INSERT."""
-        if self.is_postgresql:
-            return await insert_postgres_articles(conn, items, story_ids)
-        statement = self.insert_ignoring_conflicts(articles).returning(
-            articles.c.id, articles.c.canonical_url
-        )
         rows = [
             _article_row(item, story_id) for item, story_id in zip(items, story_ids, strict=True)
         ]
+        if self.is_postgresql:
+            search = [{"quotes": i.quote_text, "speakers": i.speaker_names} for i in items]
+            return await insert_postgres_articles(
+                conn, [{**row, **texts} for row, texts in zip(rows, search, strict=True)]
+            )
+        statement = self.insert_ignoring_conflicts(articles).returning(
+            articles.c.id, articles.c.canonical_url
+        )
         ids: dict[str, int] = {}
         for batch in chunks(rows, 200):
             result = await conn.execute(statement, list(batch))

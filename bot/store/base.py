@@ -80,13 +80,15 @@ async def insert_many(
         return
     if conn.dialect.name == "postgresql":
         columns = tuple(rows[0])
-        statement = unnest_insert(conn.dialect, table, columns, ignore_conflicts=ignore_conflicts)
+        unnested = unnest_insert(conn.dialect, table, columns, ignore_conflicts=ignore_conflicts)
         for batch in chunks(rows, BATCH):
-            await conn.execute(statement, as_arrays(conn.dialect, table, batch, columns))
+            await conn.execute(unnested, as_arrays(conn.dialect, table, batch, columns))
         return
-    plain = insert_ignoring_conflicts(table, conn.dialect.name) if ignore_conflicts else None
+    statement = (
+        insert_ignoring_conflicts(table, conn.dialect.name) if ignore_conflicts else insert(table)
+    )
     for batch in chunks(rows):
-        await conn.execute(plain if plain is not None else insert(table), list(batch))
+        await conn.execute(statement, list(batch))
 
 
 def chunks(rows: Sequence[T], size: int = 500) -> list[Sequence[T]]:

@@ -24,7 +24,6 @@ from typing import Any
 from sqlalchemy import JSON, Dialect, Table, TextClause, TypeDecorator, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.models import NewArticle
 from bot.store.schema import articles
 
 SEARCH_CHARS = 500_000
@@ -35,21 +34,6 @@ server then refused the insert, and with it the whole batch of the feed, at ever
 BATCH = 1000
 """Rows a statement (each array holds this many values at most)."""
 
-_ARTICLE_COLUMNS = (
-    "source_id",
-    "story_id",
-    "url",
-    "canonical_url",
-    "guid",
-    "headline",
-    "standfirst",
-    "text",
-    "summary",
-    "published",
-    "fetched_at",
-    "content_hash",
-    "signature",
-)
 _SEARCH_VECTOR = (
     "setweight(to_tsvector('english', r.headline), 'A')"
     " || setweight(to_tsvector('simple', r.speakers), 'B')"
@@ -111,51 +95,39 @@ def as_arrays(
 def _converted(
     dialect: Dialect, table: Table, arrays: dict[str, list[Any]]
 ) -> dict[str, list[Any]]:
-    """The arrays with each value of a column of ours (a TypeDecorator) converted for binding."""
+    """The arrays with each value converted for binding: by a column type of ours (a
+    TypeDecorator), and JSON as its text (the statement casts it back row by row)."""
     for name, values in arrays.items():
         column_type = table.c[name].type if name in table.c else None
         if isinstance(column_type, TypeDecorator):
             arrays[name] = [column_type.process_bind_param(value, dialect) for value in values]
+        elif isinstance(column_type, JSON):
+            arrays[name] = [json.dumps(value) for value in values]
     return arrays
 
 
 async def insert_postgres_articles(
-    conn: AsyncConnection, items: Sequence[NewArticle], story_ids: Sequence[int]
+    conn: AsyncConnection, rows: Sequence[Mapping[str, Any]]
 ) -> dict[str, int]:
-    """Insert, skipping conflicts; return the new articles' ids by canonical URL."""
+    """Insert article rows (their columns, and the "quotes" and "speakers" texts the search
+    vector also reads), skipping conflicts; return the new articles' ids by canonical URL."""
+    if not rows:
+        return {}
+    inputs = (("quotes", "text"), ("speakers", "text"))
+    columns = tuple(name for name in rows[0] if name not in dict(inputs))
     statement = unnest_insert(
         conn.dialect,
         articles,
-        _ARTICLE_COLUMNS,
+        columns,
         ignore_conflicts=True,
-        inputs=(("quotes", "text"), ("speakers", "text")),
+        inputs=inputs,
         computed=(("search_vector", _SEARCH_VECTOR),),
         returning=("id", "canonical_url"),
     )
     ids: dict[str, int] = {}
-    pairs = list(zip(items, story_ids, strict=True))
-    for first in range(0, len(pairs), BATCH):
-        arrays = _converted(conn.dialect, articles, _article_arrays(pairs[first : first + BATCH]))
+    names = (*columns, *dict(inputs))
+    for first in range(0, len(rows), BATCH):
+        arrays = as_arrays(conn.dialect, articles, rows[first : first + BATCH], names)
         result = await conn.execute(statement, arrays)
         ids.update((row.canonical_url, row.id) for row in result)
     return ids
-
-
-def _article_arrays(batch: Sequence[tuple[NewArticle, int]]) -> dict[str, list[Any]]:
-    return {
-        "source_id": [item.source_id for item, _ in batch],
-        "story_id": [story for _, story in batch],
-        "url": [item.url for item, _ in batch],
-        "canonical_url": [item.canonical_url for item, _ in batch],
-        "guid": [item.guid for item, _ in batch],
-        "headline": [item.headline for item, _ in batch],
-        "standfirst": [item.standfirst for item, _ in batch],
-        "text": [item.text for item, _ in batch],
-        "summary": [json.dumps(list(item.summary)) for item, _ in batch],
-        "published": [item.published for item, _ in batch],
-        "fetched_at": [item.fetched_at for item, _ in batch],
-        "content_hash": [item.content_hash for item, _ in batch],
-        "signature": [item.signature for item, _ in batch],
-        "quotes": [item.quote_text for item, _ in batch],
-        "speakers": [item.speaker_names for item, _ in batch],
-    }
