@@ -45,7 +45,9 @@ SNIPPET_CHARS = 600
 
 _TITLE_WORDS = 12
 _SCALARS = (str, int, float, bool, type(None))
-_CHARACTER_REFERENCE = re.compile(rb"&#(?:[xX]([0-9a-fA-F]+)|([0-9]+));")
+_CHARACTER_REFERENCE = re.compile(rb"&#(?:[xX]0*([0-9a-fA-F]{4,})|0*([0-9]{5,})|[xX]?0+);")
+"""The references that can name what no text holds: zero, or four hex or five decimal digits and
+more (common ones, like &#8217;, are not matched, so not looked at)."""
 _ABSOLUTE = re.compile(r"[a-zA-Z][a-zA-Z0-9+.-]*:")
 _READ_MORE = re.compile(
     r"(…|\.\.\.|\[…\]|\[\.\.\.\]|\b(read more|continue reading|read the full (story|article)"
@@ -146,7 +148,7 @@ def _without_invalid_references(content: bytes) -> bytes:
 
 def _valid_reference(match: re.Match[bytes]) -> bytes:
     hexadecimal, decimal = match.groups()
-    digits = (hexadecimal or decimal).lstrip(b"0")
+    digits = hexadecimal or decimal or b""
     code = 0 if len(digits) > 8 else int(digits or b"0", 16 if hexadecimal else 10)
     valid = 0 < code <= 0x10FFFF and not 0xD800 <= code <= 0xDFFF
     return match.group(0) if valid else b"&#xFFFD;"
