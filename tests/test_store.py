@@ -3,20 +3,25 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
+import threading
+import time
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
+from sqlalchemy import text
 from sqlalchemy.exc import StatementError
 
 from adapters.console.render import render_text
 from bot.chats import ChatRef, Platform
 from bot.models import DeliveryStatus, Filters, NewArticle, QuoteRow, SourceKind
-from bot.store import Store
+from bot.store import Store, open_store
 from bot.store.schedule import first_due_after
 from bot.views import render_stats
-from tests.stores import BACKENDS, migrated_store
+from tests.stores import BACKENDS, database, migrated_store
 
 NOW = datetime(2026, 3, 20, 12, 0, tzinfo=UTC)
 CHAT = ChatRef(Platform.TELEGRAM, "42")
@@ -454,3 +459,34 @@ async def test_move_chat_keeps_settings_and_refuses_a_taken_id(store: Store) -> 
     assert (moved.at, moved.tz) == ("07:30", "Europe/Berlin")
     assert not await store.move_chat(new, taken)
     assert not await store.move_chat(old, ChatRef(Platform.TELEGRAM, "-9"))
+
+
+class SlowToOpen(sqlite3.Connection):
+    """A database on a slow disk: opening it takes 0.3 s."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        time.sleep(0.3)
+        super().__init__(*args, **kwargs)
+
+
+async def test_closing_waits_for_the_threads_of_cancelled_connections(tmp_path: Path) -> None:
+    # A tick cancelled at shutdown while it connects leaves aiosqlite's worker thread opening
+    # the database; were the loop closed before it was done, the thread would die with "Event
+    # loop is closed".
+    async with database("sqlite", tmp_path) as db:
+        await db.upgrade()
+        before = set(threading.enumerate())
+        async with open_store(db.url, connect_args={"factory": SlowToOpen}) as store:
+
+            async def count() -> None:
+                async with store.reading() as conn:
+                    await conn.execute(text("SELECT 1"))
+
+            tasks = [asyncio.create_task(count()) for _ in range(2)]
+            await asyncio.sleep(0.05)
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            opening = [t for t in set(threading.enumerate()) - before if t.is_alive()]
+            assert len(opening) == 2
+        assert not any(t.is_alive() for t in opening)

@@ -11,7 +11,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql.dml import Insert
 
-from bot.store.engine import WRITE
+from bot.store.engine import WRITE, dispose
 from bot.store.postgres_rows import BATCH, as_arrays, unnest_insert
 
 T = TypeVar("T")
@@ -52,8 +52,8 @@ class StoreBase:
         return insert_ignoring_conflicts(table, self.dialect)
 
     async def close(self) -> None:
-        """Close every pooled connection."""
-        await self.engine.dispose()
+        """Close every pooled connection (and, on SQLite, wait for their threads to end)."""
+        await dispose(self.engine)
 
 
 def insert_ignoring_conflicts(table: Table, dialect: str) -> Insert:

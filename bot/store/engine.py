@@ -7,19 +7,39 @@ own BEGIN is disabled on connect and the engine's `begin` event emits ours. Writ
 write lock up front, so two writers queue on the busy timeout instead of one failing at its first
 write with "database is locked"; read transactions use a plain (deferred) BEGIN and, with WAL,
 never wait for writers.
+
+aiosqlite runs each connection in a worker thread that hands results back to the event loop. A
+connection whose task is cancelled mid-query, or mid-connect, is stopped without being awaited:
+its thread goes on until the query ends, and if the event loop has closed by then, the thread dies
+with "Event loop is closed". So the engine records its connections' threads as it opens them
+(through the aiosqlite dialect's `async_creator_fn` parameter, the hook SQLAlchemy's own
+`async_creator` uses), and `dispose` waits for them to end before it returns.
 """
 
 from __future__ import annotations
 
+import asyncio
+import threading
+import time
+import weakref
 from collections.abc import Mapping
+from functools import partial
 from typing import Any
 
+import aiosqlite
 from sqlalchemy import event
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 WRITE = "newsdigest_write"
 BUSY_TIMEOUT_MS = 10_000
+# A closed connection's thread ends once its last query does: at most the busy timeout, plus
+# the query's own time.
+THREAD_WAIT_SECONDS = BUSY_TIMEOUT_MS / 1000 + 5
+
+_worker_threads: weakref.WeakKeyDictionary[Engine, list[threading.Thread]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 def is_sqlite(url: str) -> bool:
@@ -35,7 +55,34 @@ def create_engine(url: str, *, connect_args: Mapping[str, Any] | None = None) ->
     engine = create_async_engine(url, connect_args=args)
     event.listen(engine.sync_engine, "connect", _on_sqlite_connect)
     event.listen(engine.sync_engine, "begin", _on_sqlite_begin)
+    threads = _worker_threads.setdefault(engine.sync_engine, [])
+
+    def record_thread(dialect: Any, record: Any, cargs: Any, cparams: dict[str, Any]) -> None:
+        del dialect, record, cargs
+        cparams["async_creator_fn"] = partial(_connect_aiosqlite, threads)
+
+    event.listen(engine.sync_engine, "do_connect", record_thread)
     return engine
+
+
+async def dispose(engine: AsyncEngine) -> None:
+    """Close every pooled connection; on SQLite, wait until their worker threads have ended."""
+    await engine.dispose()
+    threads = _worker_threads.get(engine.sync_engine, [])
+    deadline = time.monotonic() + THREAD_WAIT_SECONDS
+    while threads:
+        thread = threads.pop()
+        if thread.is_alive():
+            await asyncio.to_thread(thread.join, max(0.0, deadline - time.monotonic()))
+
+
+def _connect_aiosqlite(threads: list[threading.Thread], *args: Any, **kwargs: Any) -> Any:
+    """aiosqlite.connect, as the dialect calls it, recording the connection's worker thread."""
+    connection = aiosqlite.connect(*args, **kwargs)
+    thread = connection._thread  # no public handle: see the module docstring
+    thread.daemon = True  # as SQLAlchemy's own connect does: never hold up interpreter exit
+    threads[:] = [*(t for t in threads if t.is_alive()), thread]
+    return connection
 
 
 def _on_sqlite_connect(dbapi_connection: Any, connection_record: Any) -> None:
