@@ -14,7 +14,9 @@ local aiohttp server, and reports, per backend:
   the feeds are parsed and the digests built in N processes instead of a thread of the polling
   process (`[sources] digest_processes` in the bot's config);
 - the CPU time per article of the polling process, the digest workers, the feed server and the
-  rest of the machine (on PostgreSQL mostly its server: to_tsvector and the indexes);
+  rest of the machine (on PostgreSQL mostly its server: to_tsvector and the indexes), and what
+  that CPU time allows: the rate if every core were busy all the tick, and how close the tick
+  came (whether ingestion is short of CPU or waits on something);
 - peak resident memory of the polling process and of each digest worker;
 - the store alone: how fast it saves already digested articles (copies of the engine's sample,
   100 a transaction), against the engine's speed: whether the store could be the bottleneck
@@ -23,27 +25,35 @@ local aiohttp server, and reports, per backend:
   on PostgreSQL after an ANALYZE, which autovacuum runs by itself soon after a bulk load
   (without statistics the planner scans every match of a common word).
 
-Measured on 2026-11-27 on the 2-core machine (one digest worker per core, PostgreSQL on the
-same two cores; the engine's own speed drifted between 0.71 and 1.02 ms an article over the day
-on this shared host, and the ratio moves by a few points from run to run):
-- 10,000 articles: SQLite 1,134-1,205/s = 89-95% of the engine's; PostgreSQL 769-958/s = 77-83%
-  (fourteen runs, median 81%). The store alone saves 4,700-5,000 articles/s on SQLite (3.7-3.9x the
-  engine's speed) and about 2,000 on PostgreSQL (1.7-1.8x: 0.40 ms of the server's CPU and 0.08 ms
-  of ours an article). Per article, in units of the engine's own time (E): digest workers 1.5 E
-  (the engine, feedparser 0.25 E, the near-duplicate signature 0.09 E), polling process 0.38 E, and
-  on PostgreSQL its server 0.5 E, of which to_tsvector is 0.4 E (measured by saving the same
-  articles with and without the vector): on two shared cores PostgreSQL's text search parser is
-  what keeps it near the 80% line, where SQLite clears it.
-- 100,000 articles: SQLite 945-1,054/s (86-89%), PostgreSQL 838-898/s (79-81%); latest(10)
-  3.8-4.7 ms, search 6.2-11.4 ms (median; SQLite's FTS5 is the slower); digest workers peak at
-  154 MB each, the polling process at 570-610 MB, most of it the near-duplicate index of 100,000
-  articles read in one tick (a running bot keeps three days of articles in it).
-Earlier the same 10,000 measured 66% (SQLite) and 57% (PostgreSQL), then 84-91% and 72-77%: the
-near-duplicate signature (numpy instead of a hash call per shingle), the content hash, feedparser
-no longer resolving every URI and given faster Windows-1252 repair and deepcopy, digest
-processes freezing the engine out of the garbage collector, and on PostgreSQL one indexed lookup
-per key, articles inserted with their story (not updated after), rows inserted as unnested
-column arrays (bot/store/postgres_rows.py) and uncompressed search vectors.
+Measured on 2026-11-27 on two 2-core hosts (one digest worker per core, PostgreSQL on the same
+two cores). The ratio is relative, and the hosts differ in the engine's speed far more than in
+the rest: on the second (AMD EPYC, Zen 5) the engine takes 0.55 ms an article against 0.71-1.02,
+while the polling process and PostgreSQL's server take the same 0.3 and 0.4 ms as on the first,
+so there they weigh more against the engine.
+- The earlier host (engine 0.71-1.02 ms an article, drifting over the day), 10,000 articles:
+  SQLite 89-95% of the engine's speed; PostgreSQL 77-83% (fourteen runs, median 81%). 100,000
+  articles: SQLite 86-89%, PostgreSQL 79-81%.
+- The second host (engine 0.54-0.57 ms an article), 10,000 articles: SQLite 1,343-1,461/s =
+  77-82% (five runs); PostgreSQL 1,150-1,244/s = 64-70% (eight runs). 100,000 articles: SQLite
+  1,395/s (76%), PostgreSQL 1,166/s (63%); latest(10) 2.3 and 3.9 ms, search 7.5 and 5.6 ms
+  (median); digest workers peak at 163 MB each, the polling process at 593-617 MB, most of it
+  the near-duplicate index of 100,000 articles read in one tick (a running bot keeps three days
+  of articles in it).
+  CPU ms per article: digest workers 0.88-0.96 (the engine 0.55-0.6 under load, feedparser 0.155,
+  the near-duplicate signature 0.05), the polling process 0.27-0.30 with PostgreSQL and 0.41-0.45
+  with SQLite (whose work runs in the process), PostgreSQL's server 0.37-0.40, of which
+  to_tsvector is 0.21 (0.36 on real news of 4 KB; its parser alone is 0.16). So the ticks are
+  CPU-bound: with every core busy, the parts' CPU time allows at most 71% of the engine's speed
+  on PostgreSQL and 87% on SQLite, and the ticks reach 95-98% of that ceiling. The store alone
+  saves 2,400-2,700 articles/s on PostgreSQL and 4,200-5,500 on SQLite, 1.4x and 2.3-3.1x the
+  engine's speed: with cores of its own the store would not be the bottleneck, but on two
+  shared cores PostgreSQL's full-text indexing is what keeps it under the 80% line.
+On the first host the same 10,000 had measured 66% (SQLite) and 57% (PostgreSQL), then 84-91%
+and 72-77%: the near-duplicate signature (numpy instead of a hash call per shingle), the content
+hash, feedparser no longer resolving every URI and given faster Windows-1252 repair and
+deepcopy, digest processes freezing the engine out of the garbage collector, and on PostgreSQL
+one indexed lookup per key, articles inserted with their story (not updated after), rows
+inserted as unnested column arrays (bot/store/postgres_rows.py) and uncompressed search vectors.
 """
 
 from __future__ import annotations
@@ -338,6 +348,13 @@ async def run_backend(
         f"{name} {seconds / stats.articles * 1000:.2f}" for name, seconds in cpu.items()
     )
     print(f"  CPU ms per article: {per_article}; engine alone {1000 / engine:.2f}")
+    cores = os.cpu_count() or 1
+    ceiling = cores * stats.articles / sum(cpu.values())
+    print(
+        f"  what the CPU allows: all parts together on {cores} cores could ingest at most "
+        f"{ceiling:.0f} articles/s = {ceiling / engine:.0%} of the engine's; the tick reached "
+        f"{rate / ceiling:.0%} of that"
+    )
     store_rate, store_cpu = saving
     print(
         f"  the store alone, saving digested articles 100 a transaction: {store_rate:.0f} "
