@@ -17,7 +17,7 @@ from alembic.config import Config as AlembicConfig
 from sqlalchemy.engine import Connection
 
 from bot.config import Config
-from bot.store.engine import WRITE, create_engine
+from bot.store.engine import WRITE, create_engine, dispose
 
 SCRIPT_LOCATION = "bot:migrations"
 
@@ -39,7 +39,7 @@ async def upgrade_schema(url: str, *, connect_args: Mapping[str, Any] | None = N
             await conn.run_sync(_upgrade, alembic_config(url))
             await conn.commit()
     finally:
-        await engine.dispose()
+        await dispose(engine)
 
 
 def _upgrade(connection: Connection, config: AlembicConfig) -> None:

@@ -12,7 +12,7 @@ import asyncio
 from alembic import context
 from sqlalchemy.engine import Connection
 
-from bot.store.engine import WRITE, create_engine
+from bot.store.engine import WRITE, create_engine, dispose
 from bot.store.schema import include_object_for, is_search_object, metadata
 
 
@@ -43,7 +43,7 @@ async def _run_with_own_engine(url: str) -> None:
             await conn.run_sync(run_migrations)
             await conn.commit()
     finally:
-        await engine.dispose()
+        await dispose(engine)
 
 
 def _main() -> None:
