@@ -348,7 +348,7 @@ async def run_backend(
         f"{name} {seconds / stats.articles * 1000:.2f}" for name, seconds in cpu.items()
     )
     print(f"  CPU ms per article: {per_article}; engine alone {1000 / engine:.2f}")
-    cores = os.cpu_count() or 1
+    cores = len(os.sched_getaffinity(0))
     ceiling = cores * stats.articles / sum(cpu.values())
     print(
         f"  what the CPU allows: all parts together on {cores} cores could ingest at most "
