@@ -60,9 +60,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import multiprocessing
 import os
 import random
+import re
 import resource
 import statistics
 import sys
@@ -71,6 +73,7 @@ import time
 import uuid
 from collections.abc import Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from multiprocessing.connection import Connection
 from multiprocessing.synchronize import Event
@@ -85,6 +88,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.config import Config, SourcesConfig
 from bot.ingest import ArticleDraft, Fetcher
+from bot.ingest.feeds import SNIPPET_CHARS
 from bot.migrations import upgrade_schema
 from bot.models import SourceKind
 from bot.polling import poll_due_sources, prepare_articles
@@ -136,14 +140,29 @@ WORDS = (
 NAMES = ("Anna Berg", "Tomas Ruiz", "Lena Okafor", "Pieter de Vries", "Maria Lopez")
 
 
-def generate_articles(n: int, seed: int = 7) -> list[tuple[str, str]]:
-    """(title, text) pairs; every 20th article is a reworded wire copy of the one before."""
+def generate_articles(
+    n: int, seed: int = 7, corpus: Corpus | None = None
+) -> list[tuple[str, str]]:
+    """(title, text) pairs; every 20th article is a reworded wire copy of the one before.
+
+    With a corpus, each other article has the title and the number of paragraphs of one of its
+    articles, and as many paragraphs drawn from all of its articles (so real prose, each text
+    new), more if they are too short to be taken for a full text (a feed's snippet makes the bot
+    fetch the article's page); else sentences of WORDS, with a quote.
+    """
     rng = random.Random(seed)
     articles: list[tuple[str, str]] = []
     for i in range(n):
         if i % 20 == 19:
             title, body = articles[-1]
             articles.append((f"{title} (wire)", body + "\n\nThis story was supplied by a wire."))
+            continue
+        if corpus is not None:
+            title, count = rng.choice(corpus.shapes)
+            paragraphs = rng.choices(corpus.paragraphs, k=count)
+            while sum(map(len, paragraphs)) < SNIPPET_CHARS:  # a snippet's page is fetched
+                paragraphs.append(rng.choice(corpus.paragraphs))
+            articles.append((title, "\n\n".join(paragraphs)))
             continue
         topic = rng.choice(WORDS)
         paragraphs = [_sentences(rng, 3 + rng.randint(0, 2), topic) for _ in range(5)]
@@ -152,6 +171,35 @@ def generate_articles(n: int, seed: int = 7) -> list[tuple[str, str]]:
         paragraphs.insert(2, quote)
         articles.append((f"Report {i}: {topic} news", "\n\n".join(paragraphs)))
     return articles
+
+
+@dataclass(frozen=True, slots=True)
+class Corpus:
+    """Real articles' paragraphs, and each article's (title, number of paragraphs)."""
+
+    paragraphs: list[str]
+    shapes: list[tuple[str, int]]
+
+
+def load_corpus(paths: Sequence[Path]) -> Corpus:
+    """A JSONL corpus: one article a line, with `title` and `text` (paragraphs separated by a
+    blank line; a first paragraph that repeats the title is dropped), as PolNeAR's files in
+    ../shared/eval/quotes_*.jsonl."""
+    paragraphs: list[str] = []
+    shapes: list[tuple[str, int]] = []
+    for path in paths:
+        for line in path.read_text(encoding="utf-8").splitlines():
+            row = json.loads(line)
+            title = row["title"].strip()
+            found = [p.strip() for p in row["text"].split("\n\n") if p.strip()]
+            if found and found[0].rstrip(".") == title.rstrip("."):
+                found = found[1:]
+            if title and found:
+                paragraphs.extend(found)
+                shapes.append((title, len(found)))
+    if len(paragraphs) < 2 * len(shapes):
+        raise SystemExit(f"{', '.join(map(str, paths))}: not articles of titled paragraphs")
+    return Corpus(paragraphs, shapes)
 
 
 def _sentences(rng: random.Random, count: int, topic: str) -> str:
@@ -296,8 +344,11 @@ def _cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-async def query_latency(store: Store, rounds: int) -> tuple[float, float, float, float]:
-    """Median and p95 milliseconds of latest(10) and search() over several queries."""
+async def query_latency(
+    store: Store, rounds: int, corpus: Corpus | None
+) -> tuple[float, float, float, float]:
+    """Median and p95 milliseconds of latest(10) and search() over several queries (two words
+    of WORDS, or of a paragraph of the corpus)."""
     service = NewsService(store, Config())
     latest, search = [], []
     rng = random.Random(3)
@@ -305,7 +356,11 @@ async def query_latency(store: Store, rounds: int) -> tuple[float, float, float,
         start = time.perf_counter()
         await service.latest(10)
         latest.append((time.perf_counter() - start) * 1000)
-        words = f"{rng.choice(WORDS)} {rng.choice(WORDS)}"
+        if corpus is None:
+            words = f"{rng.choice(WORDS)} {rng.choice(WORDS)}"
+        else:
+            found = re.findall(r"[A-Za-z]{4,}", rng.choice(corpus.paragraphs)) or ["news"]
+            words = f"{rng.choice(found)} {rng.choice(found)}"
         start = time.perf_counter()
         await service.search(words, 10)
         search.append((time.perf_counter() - start) * 1000)
@@ -338,7 +393,7 @@ async def run_backend(
             if store.is_postgresql:  # what autovacuum does soon after a bulk load
                 async with store.writing() as conn:
                     await conn.execute(text("ANALYZE"))
-            latency = await query_latency(store, args.queries)
+            latency = await query_latency(store, args.queries, args.corpus)
     rate = stats.articles / elapsed
     engine = (before + after) / 2
     print(f"{backend}: {stats.articles} articles in {elapsed:.1f} s = {rate:.0f} articles/s")
@@ -421,9 +476,10 @@ async def main(args: argparse.Namespace) -> None:
     The feed server generates the articles it serves; this process generates only the engine's
     sample (the same first articles: generation is sequential), so that its memory is the bot's.
     """
-    articles = generate_articles(min(args.articles, args.engine_sample))
+    args.corpus = load_corpus(args.corpus_files) if args.corpus_files else None
+    articles = generate_articles(min(args.articles, args.engine_sample), corpus=args.corpus)
     args.executor = _warm_pool(args.workers) if args.workers else None
-    with FeedProcess(args.articles, args.per_feed) as server:
+    with FeedProcess(args.articles, args.per_feed, args.corpus_files) as server:
         backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
         for backend in backends:
             await run_backend(backend, args, server, articles)
@@ -440,13 +496,13 @@ class FeedProcess:
     from the ingestion being measured.
     """
 
-    def __init__(self, articles: int, per_feed: int) -> None:
+    def __init__(self, articles: int, per_feed: int, corpus_files: Sequence[Path] = ()) -> None:
         context = multiprocessing.get_context("spawn")
         self._stop = context.Event()
         receiver, sender = context.Pipe(duplex=False)
         self._receiver = receiver
         self._process = context.Process(
-            target=_serve_feeds, args=(articles, per_feed, sender, self._stop)
+            target=_serve_feeds, args=(articles, per_feed, corpus_files, sender, self._stop)
         )
         self.port = 0
         self.pid = 0
@@ -472,8 +528,11 @@ class FeedProcess:
         return f"http://127.0.0.1:{self.port}{path}"
 
 
-def _serve_feeds(articles: int, per_feed: int, port: Connection, stop: Event) -> None:
-    feeds = render_feeds(generate_articles(articles), per_feed)
+def _serve_feeds(
+    articles: int, per_feed: int, corpus_files: Sequence[Path], port: Connection, stop: Event
+) -> None:
+    corpus = load_corpus(corpus_files) if corpus_files else None
+    feeds = render_feeds(generate_articles(articles, corpus=corpus), per_feed)
     asyncio.run(_serve_until(feeds, port, stop))
 
 
@@ -513,6 +572,16 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--postgres-url", default=POSTGRES_URL)
     parser.add_argument("--queries", type=int, default=100)
     parser.add_argument("--engine-sample", type=int, default=2000)
+    parser.add_argument(
+        "--corpus",
+        dest="corpus_files",
+        type=Path,
+        nargs="+",
+        default=[],
+        metavar="JSONL",
+        help="build the articles from the paragraphs of real ones (title and text a line: "
+        "../shared/eval/quotes_train.jsonl) instead of sentences of a few words",
+    )
     parser.add_argument(
         "--workers",
         type=int,
