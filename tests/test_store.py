@@ -19,6 +19,7 @@ from adapters.console.render import render_text
 from bot.chats import ChatRef, Platform
 from bot.models import DeliveryStatus, Filters, NewArticle, QuoteRow, SourceKind
 from bot.store import Store, open_store
+from bot.store.articles import choose_postgres_search_plan, scan_newest_first
 from bot.store.schedule import first_due_after
 from bot.views import render_stats
 from tests.stores import BACKENDS, database, migrated_store
@@ -211,6 +212,63 @@ async def test_a_page_of_distinct_tokens_is_stored_and_its_start_searchable(
     dump = " ".join(f"token{i:07x}" for i in range(250_000))  # 3 MB, no word twice
     [saved] = await store.save_articles([_article(source_id, 1, text=dump)], now=NOW)
     assert [a.id for a in await store.search_articles("token0000abc", 5)] == [saved.id]
+
+
+async def test_search_finds_the_newest_matches_of_common_and_rare_words(store: Store) -> None:
+    source_id = await _source(store)
+    rare = {3, 40, 700}
+    saved = await store.save_articles(
+        [
+            _article(source_id, n, text=f"Story {n} about the lighthouse keeper." * (n in rare))
+            for n in range(1, 1301)
+        ],
+        now=NOW,
+    )
+    ids = [a.id for a in saved]
+    if store.is_postgresql:  # as autovacuum does after a load: the planner's statistics
+        async with store.writing() as conn:
+            await conn.execute(text("ANALYZE articles"))
+    # every article: equal rank, so the newest first
+    assert await store.search_article_ids("harbour", 5) == sorted(ids, reverse=True)[:5]
+    found = await store.search_article_ids("lighthouse keeper", 5)
+    assert found == [ids[n - 1] for n in sorted(rare, reverse=True)]
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize(
+    ("query", "switched_off"), [("harbour", "bitmapscan"), ("lighthouse", "indexscan")]
+)
+async def test_postgresql_search_reads_common_words_newest_first_and_rare_ones_by_index(
+    tmp_path: Path, query: str, switched_off: str
+) -> None:
+    async with migrated_store("postgresql", tmp_path) as store:
+        source_id = await _source(store)
+        await store.save_articles(
+            [
+                _article(source_id, n, text=f"The lighthouse {n}." if n == 9 else f"Story {n}.")
+                for n in range(1, 1301)
+            ],
+            now=NOW,
+        )
+        async with store.writing() as conn:
+            await conn.execute(text("ANALYZE articles"))
+        async with store.reading() as conn:
+            await choose_postgres_search_plan(conn, query)
+            settings = {
+                name: (await conn.execute(text(f"SHOW enable_{name}"))).scalar()
+                for name in ("bitmapscan", "indexscan")
+            }
+            mode = (await conn.execute(text("SHOW plan_cache_mode"))).scalar()
+        assert settings == {"bitmapscan": "on", "indexscan": "on", switched_off: "off"}
+        assert mode == "force_custom_plan"
+
+
+def test_the_newest_rows_are_walked_only_when_matches_are_many() -> None:
+    assert scan_newest_first(90_000, 100_000, 200)  # 200 matches in the newest 223 rows
+    assert not scan_newest_first(1_000, 100_000, 200)  # 200 in the newest 20,000: index
+    assert not scan_newest_first(0, 100_000, 200)
+    assert scan_newest_first(5_000, 10_000, 200)  # 200 in the newest 400
+    assert not scan_newest_first(5_000, 100_000, 200)  # 200 in the newest 4,000
 
 
 async def test_deleted_articles_leave_the_search_index(store: Store) -> None:
