@@ -76,7 +76,7 @@ def test_discover_feeds_reads_bytes_in_any_ascii_compatible_encoding() -> None:
     )
 
 
-@given(st.text(alphabet=st.sampled_from("ab \t\r\n\f\v\u00a0\u2028\u0085"), max_size=40))
+@given(st.text(alphabet=st.sampled_from("ab \t\r\n\f\v\u00a0\u2028\u0085\u2009\x1f"), max_size=40))
 def test_plain_text_gets_one_space_between_words_and_no_blank_lines(text: str) -> None:
     expected = (re.sub(r"[ \t\u00a0]+", " ", line).strip() for line in text.splitlines())
     assert extract_text(text) == "\n".join(line for line in expected if line)

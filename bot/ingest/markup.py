@@ -21,8 +21,6 @@ _BLOCKS = frozenset(
     }
 )
 _SKIPPED = frozenset({"script", "style", "template", "noscript", "head", "title"})
-_SPACES = re.compile(r"[ \t\u00a0]+")
-"""Runs of spaces within a line (\\r, \\f and \\v break lines, as str.splitlines() does)."""
 _CONTROLS = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
 """C0 control characters other than tab and line breaks, and DEL."""
 FEED_TYPES = frozenset({"application/rss+xml", "application/atom+xml", "application/rdf+xml"})
@@ -86,10 +84,18 @@ def replace_surrogates(text: str) -> str:
 
 
 def _tidy(text: str) -> str:
-    # Scanning with the regular expression costs more than the rest of a feed entry's text
-    # handling, and most texts have nothing for it to do.
-    if "  " in text or "\t" in text or "\u00a0" in text:
-        text = _SPACES.sub(" ", text)
+    """One paragraph a line: each run of spaces, tabs and no-break spaces within a line becomes
+    one space (\\r, \\f and \\v break lines, as str.splitlines() does), lines are stripped and
+    empty ones dropped.
+
+    The runs are collapsed with str.replace, which finds its text with memchr: a regular
+    expression for them tries a match at every character, 0.15 ms on an article of 4.5 KB (a
+    third of a feed entry's parsing), and real news often has a double space.
+    """
+    if "\t" in text or "\u00a0" in text:
+        text = text.replace("\t", " ").replace("\u00a0", " ")
+    while "  " in text:
+        text = text.replace("  ", " ")
     lines = (line.strip() for line in text.splitlines())
     return "\n".join(line for line in lines if line)
 
