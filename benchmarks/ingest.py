@@ -1,11 +1,12 @@
 """Ingestion benchmark: feeds served from 127.0.0.1 into SQLite and/or PostgreSQL.
 
     .venv/bin/python benchmarks/ingest.py --articles 10000 --backend sqlite
-    .venv/bin/python benchmarks/ingest.py --articles 100000 --backend both
+    .venv/bin/python benchmarks/ingest.py --articles 100000 --backend both --corpus NEWS.jsonl
 
-Generates `--articles` synthetic articles (paragraphs of news-like sentences, a quote with a
-speaker, some near-duplicate wire copies), serves them as RSS feeds of `--per-feed` items from a
-local aiohttp server, and reports, per backend:
+(NEWS.jsonl: ../shared/eval/quotes_train.jsonl, real news; see below.)
+
+Generates `--articles` articles, serves them as RSS feeds of `--per-feed` items from a local
+aiohttp server, and reports, per backend:
 - the digest engine's own throughput on the same texts (build_digest alone in this process,
   articles/s), measured just before and just after each ingest: the machine's speed drifts
   (other tenants of the host), and the ratio below uses the mean of the two;
@@ -22,38 +23,56 @@ local aiohttp server, and reports, per backend:
   100 a transaction), against the engine's speed: whether the store could be the bottleneck
   when the database has cores of its own;
 - latency of NewsService.latest(10) and search() at the final size (target < 20 ms median);
-  on PostgreSQL after an ANALYZE, which autovacuum runs by itself soon after a bulk load
-  (without statistics the planner scans every match of a common word).
+  on PostgreSQL after a VACUUM ANALYZE, which autovacuum runs by itself soon after a bulk load
+  (without statistics the planner cannot tell common words from rare ones).
 
-Measured on 2026-11-27 on two 2-core hosts (one digest worker per core, PostgreSQL on the same
-two cores). The ratio is relative, and the hosts differ in the engine's speed far more than in
-the rest: on the second (AMD EPYC, Zen 5) the engine takes 0.55 ms an article against 0.71-1.02,
-while the polling process and PostgreSQL's server take the same 0.3 and 0.4 ms as on the first,
-so there they weigh more against the engine.
-- The earlier host (engine 0.71-1.02 ms an article, drifting over the day), 10,000 articles:
-  SQLite 89-95% of the engine's speed; PostgreSQL 77-83% (fourteen runs, median 81%). 100,000
-  articles: SQLite 86-89%, PostgreSQL 79-81%.
-- The second host (engine 0.54-0.57 ms an article), 10,000 articles: SQLite 1,343-1,461/s =
-  77-82% (five runs); PostgreSQL 1,150-1,244/s = 64-70% (eight runs). 100,000 articles: SQLite
-  1,395/s (76%), PostgreSQL 1,166/s (63%); latest(10) 2.3 and 3.9 ms, search 7.5 and 5.6 ms
-  (median); digest workers peak at 163 MB each, the polling process at 593-617 MB, most of it
-  the near-duplicate index of 100,000 articles read in one tick (a running bot keeps three days
-  of articles in it).
-  CPU ms per article: digest workers 0.88-0.96 (the engine 0.55-0.6 under load, feedparser 0.155,
-  the near-duplicate signature 0.05), the polling process 0.27-0.30 with PostgreSQL and 0.41-0.45
-  with SQLite (whose work runs in the process), PostgreSQL's server 0.37-0.40, of which
-  to_tsvector is 0.21 (0.36 on real news of 4 KB; its parser alone is 0.16). So the ticks are
-  CPU-bound: with every core busy, the parts' CPU time allows at most 71% of the engine's speed
-  on PostgreSQL and 87% on SQLite, and the ticks reach 95-98% of that ceiling. The store alone
-  saves 2,400-2,700 articles/s on PostgreSQL and 4,200-5,500 on SQLite, 1.4x and 2.3-3.1x the
-  engine's speed: with cores of its own the store would not be the bottleneck, but on two
-  shared cores PostgreSQL's full-text indexing is what keeps it under the 80% line.
-On the first host the same 10,000 had measured 66% (SQLite) and 57% (PostgreSQL), then 84-91%
-and 72-77%: the near-duplicate signature (numpy instead of a hash call per shingle), the content
-hash, feedparser no longer resolving every URI and given faster Windows-1252 repair and
-deepcopy, digest processes freezing the engine out of the garbage collector, and on PostgreSQL
-one indexed lookup per key, articles inserted with their story (not updated after), rows
-inserted as unnested column arrays (bot/store/postgres_rows.py) and uncompressed search vectors.
+The articles: by default synthetic ones (sentences of 35 words, a quote with a speaker, 2.5 KB),
+which need no file; with `--corpus`, the paragraphs of real news (PolNeAR's 840 articles, 16,322
+paragraphs) drawn into new articles as long as the originals (4.5 KB). Every 20th article is a
+wire copy of the one before, for the near-duplicate grouping. The targets are about real news,
+and the synthetic text is easy on everything: every search word is common, the texts are short
+and of few words. On real news the engine takes 2.2 times as long, PostgreSQL's indexing 2.4
+times, and searches meet rare words. The synthetic articles hid search plans that took 50-170
+ms, and that a short real article counts as a snippet, whose page the bot then fetches (each
+article is now made at least as long as a full text). The synthetic run is a quick check that
+needs no data.
+
+Measured on 2026-11-27 on three 2-core hosts (one digest worker per core, PostgreSQL on the same
+two cores). The ratio is relative, and the hosts differ in the engine's speed more than in the
+rest of the work.
+- This host (AMD EPYC, 2.6 GHz; the engine 1.7-2.2 ms a real article, 0.78-0.87 a synthetic one).
+  Real news, 10,000 articles: SQLite 96-105% of the engine's speed, PostgreSQL 83-93% (four runs
+  each); 100,000: SQLite 93-101% (two runs), PostgreSQL 77-101% (five runs, median 82%; the
+  engine's own speed drifts by a fifth from run to run). Synthetic, 10,000: SQLite 92-97%,
+  PostgreSQL 72-83% (three runs). The ticks reach 97-99% of what the CPU allows: every core is
+  busy.
+  CPU ms per real article with PostgreSQL: digest workers 2.4-2.5 (the engine 1.8-2.0, as
+  alone; feedparser and the entries' text 0.4; the near-duplicate signature 0.06), the polling
+  process 0.48-0.54 (its content hash 0.15), PostgreSQL's server 1.1-1.5 (to_tsvector 0.62, the
+  GIN index 0.26, the heap 0.06). With SQLite the polling process takes 1.0-1.2, its database
+  work included.
+  At 100,000 real articles: latest(10) 3.7-7.2 ms; search median 8.2-9.3 ms, p95 13 (SQLite),
+  median 12.6-20.5 ms, p95 26-39 (PostgreSQL: see choose_postgres_search_plan in
+  bot/store/articles.py; the slowest are words that match one article in ten to thirty, where
+  both of its ways to search cost about the same). Peak memory: digest workers 190 MB each, the
+  polling process 610-690 MB, most of it the near-duplicate index of 100,000 articles read in
+  one tick (a running bot keeps three days of articles in it).
+- A faster host (AMD EPYC, Zen 5; the engine 0.54-0.57 ms a synthetic article), synthetic only:
+  10,000 articles, SQLite 77-82% (five runs), PostgreSQL 64-70% (eight runs); 100,000: 76% and
+  63%. There the polling process (0.3 ms) and PostgreSQL's server (0.4 ms) weigh more against
+  the faster engine: the CPU allowed at most 71% on PostgreSQL.
+- A slower host (the engine 0.71-1.02 ms a synthetic article), synthetic only: 10,000 articles,
+  SQLite 89-95%, PostgreSQL 77-83% (fourteen runs, median 81%); 100,000: 86-89% and 79-81%.
+The store alone saves 1.2-1.7 (PostgreSQL) and 2.4-3.6 (SQLite) times as fast as the engine
+digests real news: with cores of its own the store is not the bottleneck; on two shared cores,
+PostgreSQL's full-text indexing takes the most CPU after the engine.
+On the slower host the same 10,000 synthetic articles had measured 66% (SQLite) and 57%
+(PostgreSQL), then 84-91% and 72-77%: the near-duplicate signature (numpy instead of a hash call
+per shingle), the content hash, feedparser no longer resolving every URI and given faster
+Windows-1252 repair and deepcopy, digest processes freezing the engine out of the garbage
+collector, and on PostgreSQL one indexed lookup per key, articles inserted with their story (not
+updated after), rows inserted as unnested column arrays (bot/store/postgres_rows.py) and
+uncompressed search vectors.
 """
 
 from __future__ import annotations
@@ -390,9 +409,8 @@ async def run_backend(
             after = engine_throughput(articles, sample)
             stats = await store.stats()
             saving = await store_throughput(store, server, articles[:sample])
-            if store.is_postgresql:  # what autovacuum does soon after a bulk load
-                async with store.writing() as conn:
-                    await conn.execute(text("ANALYZE"))
+            if store.is_postgresql:
+                await _vacuum(url, connect_args)
             latency = await query_latency(store, args.queries, args.corpus)
     rate = stats.articles / elapsed
     engine = (before + after) / 2
@@ -426,6 +444,16 @@ async def run_backend(
         f"  latest(10): median {latency[0]:.1f} ms, p95 {latency[1]:.1f} ms; "
         f"search: median {latency[2]:.1f} ms, p95 {latency[3]:.1f} ms"
     )
+
+
+async def _vacuum(url: str, connect_args: dict[str, object]) -> None:
+    """VACUUM ANALYZE the articles' tables, as autovacuum does by itself soon after a bulk load:
+    the planner's statistics, and the search index's pending entries (which every search reads
+    until they are merged) merged into it. VACUUM runs outside a transaction."""
+    engine = create_async_engine(url, connect_args=connect_args, isolation_level="AUTOCOMMIT")
+    async with engine.connect() as conn:
+        await conn.execute(text("VACUUM ANALYZE articles, quotes, stories, story_sources"))
+    await engine.dispose()
 
 
 def _database(backend: str, args: argparse.Namespace) -> _Database:
