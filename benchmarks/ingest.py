@@ -52,7 +52,7 @@ rest of the work.
   GIN index 0.26, the heap 0.06). With SQLite the polling process takes 1.0-1.2, its database
   work included.
   At 100,000 real articles: latest(10) 3.7-7.2 ms; search median 8.2-9.3 ms, p95 13 (SQLite),
-  median 12.6-20.5 ms, p95 26-39 (PostgreSQL: see choose_postgres_search_plan in
+  median 12.6-20.5 ms, p95 26-39 (PostgreSQL: see postgres_search_plan in
   bot/store/articles.py; the slowest are words that match one article in ten to thirty, where
   both of its ways to search cost about the same). Peak memory: digest workers 190 MB each, the
   polling process 610-690 MB, most of it the near-duplicate index of 100,000 articles read in

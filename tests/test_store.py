@@ -19,7 +19,7 @@ from adapters.console.render import render_text
 from bot.chats import ChatRef, Platform
 from bot.models import DeliveryStatus, Filters, NewArticle, QuoteRow, SourceKind
 from bot.store import Store, open_store
-from bot.store.articles import choose_postgres_search_plan, scan_newest_first
+from bot.store.articles import postgres_search_plan, scan_newest_first
 from bot.store.schedule import first_due_after
 from bot.views import render_stats
 from tests.stores import BACKENDS, database, migrated_store
@@ -252,18 +252,25 @@ async def test_postgresql_search_reads_common_words_newest_first_and_rare_ones_b
         )
         async with store.writing() as conn:
             await conn.execute(text("ANALYZE articles"))
+        names = ("plan_cache_mode", "enable_bitmapscan", "enable_indexscan", "enable_seqscan")
         async with store.reading() as conn:
-            await choose_postgres_search_plan(conn, query)
-            settings = {
-                name: (await conn.execute(text(f"SHOW enable_{name}"))).scalar()
-                for name in ("bitmapscan", "indexscan", "seqscan")
-            }
-            mode = (await conn.execute(text("SHOW plan_cache_mode"))).scalar()
-        assert settings == {"bitmapscan": "on", "indexscan": "on"} | {
-            switched_off: "off",
-            "seqscan": "off",
+            async with postgres_search_plan(conn, query):
+                inside = {
+                    name: (await conn.execute(text(f"SHOW {name}"))).scalar() for name in names
+                }
+            after = {name: (await conn.execute(text(f"SHOW {name}"))).scalar() for name in names}
+        assert inside == {
+            "plan_cache_mode": "force_custom_plan",
+            "enable_bitmapscan": "on",
+            "enable_indexscan": "on",
+        } | {f"enable_{switched_off}": "off", "enable_seqscan": "off"}
+        # the rest of the transaction (loading the articles found) plans as usual
+        assert after == {
+            "plan_cache_mode": "auto",
+            "enable_bitmapscan": "on",
+            "enable_indexscan": "on",
+            "enable_seqscan": "on",
         }
-        assert mode == "force_custom_plan"
 
 
 def test_the_newest_rows_are_walked_only_when_matches_are_many() -> None:
