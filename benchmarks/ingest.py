@@ -42,7 +42,7 @@ two cores). The ratio is relative, and the hosts differ in the engine's speed mo
 rest of the work.
 - This host (AMD EPYC, 2.6 GHz; the engine 1.7-2.2 ms a real article, 0.78-0.87 a synthetic one).
   Real news, 10,000 articles: SQLite 96-105% of the engine's speed, PostgreSQL 83-93% (four runs
-  each); 100,000: SQLite 93-101% (two runs), PostgreSQL 77-101% (five runs, median 82%; the
+  each); 100,000: SQLite 93-101% (two runs), PostgreSQL 77-101% (six runs, median 82%; the
   engine's own speed drifts by a fifth from run to run). Synthetic, 10,000: SQLite 92-97%,
   PostgreSQL 72-83% (three runs). The ticks reach 97-99% of what the CPU allows: every core is
   busy.
