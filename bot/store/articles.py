@@ -444,9 +444,9 @@ async def postgres_search_plan(conn: AsyncConnection, q: str) -> AsyncIterator[N
     off, with the scan of the whole table (which tests every row's vector, and which it
     preferred to the index on 10,000 articles: 168 ms instead of 6). The settings hold in a
     savepoint that the block's end rolls back: switched off for the transaction, they had made
-    loading the found articles take 84 ms instead of 1.5. Plans are made
-    for the query's own words: a plan made for any words
-    (which PostgreSQL switches a prepared statement to after five runs) guesses how many match.
+    loading the found articles take 84 ms instead of 1.5. Plans are made for the query's own
+    words: a plan made for any words (which PostgreSQL switches a prepared statement to after
+    five runs) guesses how many match.
     """
     savepoint = await conn.begin_nested()
     try:
