@@ -209,14 +209,14 @@ def load_corpus(paths: Sequence[Path]) -> Corpus:
     for path in paths:
         for line in path.read_text(encoding="utf-8").splitlines():
             row = json.loads(line)
-            title = row["title"].strip()
-            found = [p.strip() for p in row["text"].split("\n\n") if p.strip()]
+            title = str(row.get("title") or "").strip()
+            found = [p.strip() for p in str(row.get("text") or "").split("\n\n") if p.strip()]
             if found and found[0].rstrip(".") == title.rstrip("."):
                 found = found[1:]
             if title and found:
                 paragraphs.extend(found)
                 shapes.append((title, len(found)))
-    if len(paragraphs) < 2 * len(shapes):
+    if not shapes or len(paragraphs) < 2 * len(shapes):
         raise SystemExit(f"{', '.join(map(str, paths))}: not articles of titled paragraphs")
     return Corpus(paragraphs, shapes)
 
