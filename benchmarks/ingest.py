@@ -449,10 +449,17 @@ async def run_backend(
 async def _vacuum(url: str, connect_args: dict[str, object]) -> None:
     """VACUUM ANALYZE the articles' tables, as autovacuum does by itself soon after a bulk load:
     the planner's statistics, and the search index's pending entries (which every search reads
-    until they are merged) merged into it. VACUUM runs outside a transaction."""
-    engine = create_async_engine(url, connect_args=connect_args, isolation_level="AUTOCOMMIT")
+    until they are merged) merged into it."""
+    await _autocommit(url, "VACUUM ANALYZE articles, quotes, stories, story_sources", connect_args)
+
+
+async def _autocommit(url: str, sql: str, connect_args: dict[str, object] | None = None) -> None:
+    """Run `sql` outside a transaction (as VACUUM and schema changes here want)."""
+    engine = create_async_engine(
+        url, connect_args=connect_args or {}, isolation_level="AUTOCOMMIT"
+    )
     async with engine.connect() as conn:
-        await conn.execute(text("VACUUM ANALYZE articles, quotes, stories, story_sources"))
+        await conn.execute(text(sql))
     await engine.dispose()
 
 
@@ -472,19 +479,13 @@ class _Database:
     async def __aenter__(self) -> tuple[str, dict[str, object]]:
         if self.backend == "sqlite":
             return f"sqlite+aiosqlite:///{Path(self.tmp.name) / 'bench.db'}", {}
-        await self._execute(f"CREATE SCHEMA {self.schema}")
+        await _autocommit(self.postgres_url, f"CREATE SCHEMA {self.schema}")
         return self.postgres_url, {"server_settings": {"search_path": self.schema}}
 
     async def __aexit__(self, *exc: object) -> None:
         if self.backend == "postgresql":
-            await self._execute(f"DROP SCHEMA {self.schema} CASCADE")
+            await _autocommit(self.postgres_url, f"DROP SCHEMA {self.schema} CASCADE")
         self.tmp.cleanup()
-
-    async def _execute(self, sql: str) -> None:
-        engine = create_async_engine(self.postgres_url, isolation_level="AUTOCOMMIT")
-        async with engine.connect() as conn:
-            await conn.execute(text(sql))
-        await engine.dispose()
 
 
 def _worker_peak_mb(pid: int) -> float:

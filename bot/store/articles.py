@@ -7,7 +7,6 @@ two pollers, or a feed whose GUIDs change on every fetch, cannot store an articl
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -452,9 +451,7 @@ async def postgres_search_plan(conn: AsyncConnection, q: str) -> AsyncIterator[N
     try:
         table_rows = (await conn.execute(_POSTGRES_CUSTOM_PLAN)).one()[1] or 0
         if table_rows > 0:  # else never analyzed: no estimate to go by, the planner chooses
-            plan = (await conn.execute(_POSTGRES_MATCHES, {"q": q})).scalar_one()
-            if isinstance(plan, str):
-                plan = json.loads(plan)
+            plan = (await conn.execute(_POSTGRES_MATCHES, {"q": q})).scalar_one()  # JSON, decoded
             matches = float(plan[0]["Plan"]["Plan Rows"])
             newest_first = scan_newest_first(matches, table_rows, SEARCH_WINDOW)
             scan = "enable_bitmapscan" if newest_first else "enable_indexscan"
