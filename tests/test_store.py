@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 import threading
 import time
 from collections.abc import AsyncIterator
@@ -20,6 +19,7 @@ from bot.chats import ChatRef, Platform
 from bot.models import DeliveryStatus, Filters, NewArticle, QuoteRow, SourceKind
 from bot.store import Store, open_store
 from bot.store.articles import postgres_search_plan, scan_newest_first
+from bot.store.engine import WRITE, SQLiteConnection
 from bot.store.schedule import first_due_after
 from bot.views import render_stats
 from tests.stores import BACKENDS, database, migrated_store
@@ -529,7 +529,7 @@ async def test_move_chat_keeps_settings_and_refuses_a_taken_id(store: Store) -> 
     assert not await store.move_chat(old, ChatRef(Platform.TELEGRAM, "-9"))
 
 
-class SlowToOpen(sqlite3.Connection):
+class SlowToOpen(SQLiteConnection):
     """A database on a slow disk: opening it takes 0.3 s."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -558,3 +558,28 @@ async def test_closing_waits_for_the_threads_of_cancelled_connections(tmp_path: 
             opening = [t for t in set(threading.enumerate()) - before if t.is_alive()]
             assert len(opening) == 2
         assert not any(t.is_alive() for t in opening)
+
+
+async def test_a_connection_closed_in_the_middle_of_a_statement_leaves_no_lock(
+    tmp_path: Path,
+) -> None:
+    # A tick cancelled between a statement and the fetch of its rows has its connection
+    # invalidated and closed; the next writer must not wait until the statement's cursor is
+    # garbage collected (it would fail with "database is locked" after the busy timeout).
+    async with database("sqlite", tmp_path) as db:
+        await db.upgrade()
+        async with open_store(db.url) as store:
+            source_id = await _source(store)
+            conn = await store.engine.connect()
+            await conn.execution_options(**{WRITE: True})
+            await conn.begin()
+            driver = (await conn.get_raw_connection()).driver_connection
+            assert driver is not None
+            unfinished = await driver.execute("UPDATE sources SET title = 'x' RETURNING id")
+            await conn.invalidate()
+            await conn.close()
+            async with store.writing() as writer:
+                await writer.execute(text("UPDATE sources SET title = 'y'"))
+            assert unfinished is not None  # still referenced: never collected before here
+            [source] = await store.list_sources()
+            assert (source.id, source.title) == (source_id, "y")

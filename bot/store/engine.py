@@ -14,11 +14,19 @@ its thread goes on until the query ends, and if the event loop has closed by the
 with "Event loop is closed". So the engine records its connections' threads as it opens them
 (through the aiosqlite dialect's `async_creator_fn` parameter, the hook SQLAlchemy's own
 `async_creator` uses), and `dispose` waits for them to end before it returns.
+
+A connection closed in the middle of a statement (a task cancelled between a statement's
+execution and the fetch of its rows, then the connection invalidated) would keep its write lock:
+sqlite3's `close` leaves a connection with an unfinished statement open as a "zombie" until the
+cursor is garbage collected, and the next writer fails with "database is locked" after the busy
+timeout. So every connection is a `SQLiteConnection`, which rolls back an open transaction
+before it closes.
 """
 
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import threading
 import time
 import weakref
@@ -42,6 +50,21 @@ _worker_threads: weakref.WeakKeyDictionary[Engine, list[threading.Thread]] = (
 )
 
 
+class SQLiteConnection(sqlite3.Connection):
+    """A sqlite3 connection that rolls back its open transaction when it closes, unfinished
+    statements or not (see the module docstring). A `factory` given in `connect_args` must
+    subclass it."""
+
+    def close(self) -> None:
+        try:
+            if self.in_transaction:  # ROLLBACK ends unfinished statements (SQLITE_ABORT_ROLLBACK)
+                self.execute("ROLLBACK")
+        except sqlite3.ProgrammingError:  # closed already: closing again does nothing
+            pass
+        finally:
+            super().close()
+
+
 def is_sqlite(url: str) -> bool:
     """True for a SQLite URL."""
     return url.startswith("sqlite")
@@ -52,6 +75,9 @@ def create_engine(url: str, *, connect_args: Mapping[str, Any] | None = None) ->
     args = dict(connect_args or {})
     if not is_sqlite(url):
         return create_async_engine(url, connect_args=args, pool_pre_ping=True)
+    factory = args.setdefault("factory", SQLiteConnection)
+    if not issubclass(factory, SQLiteConnection):
+        raise TypeError(f"a SQLite connection factory must subclass SQLiteConnection: {factory}")
     engine = create_async_engine(url, connect_args=args)
     event.listen(engine.sync_engine, "connect", _on_sqlite_connect)
     event.listen(engine.sync_engine, "begin", _on_sqlite_begin)
