@@ -18,7 +18,7 @@ from adapters.console.render import render_text
 from bot.chats import ChatRef, Platform
 from bot.models import DeliveryStatus, Filters, NewArticle, QuoteRow, SourceKind
 from bot.store import Store, open_store
-from bot.store.articles import postgres_search_plan, scan_newest_first
+from bot.store.articles import first_floor, postgres_search_plan, scan_newest_first
 from bot.store.engine import WRITE, SQLiteConnection
 from bot.store.schedule import first_due_after
 from bot.views import render_stats
@@ -234,6 +234,51 @@ async def test_search_finds_the_newest_matches_of_common_and_rare_words(store: S
     assert found == [ids[n - 1] for n in sorted(rare, reverse=True)]
 
 
+def _window_text(n: int) -> str:
+    """Every 2nd article mentions a tram, every 16th a pier (never both); some of them twice
+    (ranked higher)."""
+    words = [word for word, every, rest in _FREQUENT if n % every == rest]
+    twice = [word for word in words if n in _RANKED_HIGHER[word]]
+    return " ".join(["Story", str(n), "about the", *words, *twice]) + "."
+
+
+_FREQUENT = (("tram", 2, 0), ("pier", 16, 1))
+_MATCHES_ABOVE = text(
+    "SELECT count(*) FROM articles WHERE id > :floor "
+    "AND search_vector @@ plainto_tsquery('english', :word)"
+)
+_RANKED_HIGHER = {"tram": (3700, 3000), "pier": (1009, 401)}
+"""In the newest SEARCH_WINDOW (200) matches of each word, and beyond them."""
+
+
+async def test_search_ranks_the_newest_window_of_matches_of_frequent_words(store: Store) -> None:
+    # 4,000 articles: on PostgreSQL, "tram" is found among the newest ids alone and "pier" is
+    # not (it is searched again over every id); both rank the newest 200 matches only.
+    source_id = await _source(store)
+    saved = await store.save_articles(
+        [_article(source_id, n, text=_window_text(n)) for n in range(1, 4001)], now=NOW
+    )
+    ids = {n: a.id for n, a in enumerate(saved, start=1)}
+    if store.is_postgresql:
+        async with store.writing() as conn:
+            await conn.execute(text("ANALYZE articles"))
+        async with store.reading() as conn:
+            for word, floor_holds_the_window in (("tram", True), ("pier", False)):
+                async with postgres_search_plan(conn, word) as floor:
+                    assert floor is not None
+                    held = (
+                        await conn.execute(_MATCHES_ABOVE, {"floor": floor, "word": word})
+                    ).scalar_one()
+                    assert (held >= 200) is floor_holds_the_window
+    for word, every, rest in _FREQUENT:
+        inside, beyond = _RANKED_HIGHER[word]
+        newest = [ids[n] for n in range(4000, 0, -1) if n % every == rest]
+        assert ids[inside] in newest[:200]
+        assert ids[beyond] not in newest[:200]
+        found = await store.search_article_ids(word, 4)
+        assert found == [ids[inside], *[i for i in newest if i != ids[inside]][:3]]
+
+
 @pytest.mark.postgres
 @pytest.mark.parametrize(
     ("query", "switched_off"), [("harbour", "bitmapscan"), ("lighthouse", "indexscan")]
@@ -279,6 +324,17 @@ def test_the_newest_rows_are_walked_only_when_matches_are_many() -> None:
     assert not scan_newest_first(0, 100_000, 200)
     assert scan_newest_first(5_000, 10_000, 200)  # 200 in the newest 400
     assert not scan_newest_first(5_000, 100_000, 200)  # 200 in the newest 4,000
+    # 200 in the newest 2,000: a walk tests 2,000 vectors; the index reads 10,000 postings and
+    # fetches 600 rows (the first floor's), cheaper
+    assert not scan_newest_first(10_000, 100_000, 200)
+
+
+def test_the_first_search_looks_at_three_windows_of_matches_or_an_eighth_of_the_ids() -> None:
+    assert first_floor(20_000, 1, 100_000, 200) == 100_000 - 3_000
+    assert first_floor(100, 1, 100_000, 200) == 100_000 - 12_500  # rare, or so the estimate says
+    assert first_floor(0, 1, 100_000, 200) == 100_000 - 12_500
+    assert first_floor(20_000, 50_001, 150_000, 200) == 150_000 - 3_000
+    assert first_floor(500, 1, 1_500, 200) is None  # an eighth of the ids cannot hold a window
 
 
 async def test_deleted_articles_leave_the_search_index(store: Store) -> None:
