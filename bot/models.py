@@ -115,6 +115,9 @@ class Article:
     story_id: int | None
     content_hash: str
     source_title: str = ""
+    story_sources: tuple[str, ...] = ()
+    """Titles of the sources that carried its story (itself among them), in the order they
+    were added."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -86,13 +86,13 @@ class NewsService:
             source = await self.find_source(source)
         source_id = None if source is None else source.id
         articles = await self.store.latest_articles(n, offset=offset, source_id=source_id)
-        return await self._entries(articles)
+        return _entries(articles)
 
     async def search(self, query: str, n: int = 10) -> list[StoryEntry]:
         """Articles matching every word of `query` in headlines, text, quotes or speakers."""
         if not query.strip():
             raise UsageError("/search needs words to look for")
-        return await self._entries(await self.store.search_articles(query, n))
+        return _entries(await self.store.search_articles(query, n))
 
     async def quotes(self, query: str | None = None, n: int = 5) -> list[QuoteEntry]:
         """Recent key quotes, or quotes whose speaker or words match `query`."""
@@ -143,7 +143,7 @@ class NewsService:
         leads = await self.store.load_articles([article_id for _, article_id, _ in ranked])
         importance = {article_id: count for _, article_id, count in ranked}
         kept = [a for a in leads if passes(_filter_text(a), include, exclude)]
-        entries = await self._entries(kept[: filters.length])
+        entries = _entries(kept[: filters.length])
         return [replace(e, importance=importance.get(e.article_id, 1)) for e in entries]
 
     async def delivery_digest(self, delivery: Delivery) -> list[StoryEntry]:
@@ -156,24 +156,6 @@ class NewsService:
             delivery.id, entries_to_payload(entries), digest_until=now
         )
         return entries_from_payload(stored)
-
-    async def _entries(self, articles: Sequence[Article]) -> list[StoryEntry]:
-        story_ids = [a.story_id for a in articles if a.story_id is not None]
-        titles = await self.store.story_source_titles(story_ids) if story_ids else {}
-        return [
-            StoryEntry(
-                headline=a.headline,
-                url=a.url,
-                summary=a.summary,
-                key_quotes=tuple(KeyQuote(text=q.text, speaker=q.speaker) for q in a.key_quotes),
-                sources=titles.get(a.story_id or 0, (a.source_title,)),
-                published=a.published,
-                importance=len(titles.get(a.story_id or 0, ())) or 1,
-                article_id=a.id,
-                story_id=a.story_id,
-            )
-            for a in articles
-        ]
 
     async def find_source(self, id_or_name: str | int) -> Source:
         """A source by id, URL, or part of its title; NotFound otherwise."""
@@ -459,3 +441,21 @@ def _quote_matches(entry: QuoteEntry, words: Sequence[str]) -> bool:
     speaker = (entry.speaker or "").casefold()
     text = entry.text.casefold()
     return all(w in speaker for w in words) or all(w in text for w in words)
+
+
+def _entries(articles: Sequence[Article]) -> list[StoryEntry]:
+    """Articles as digest entries: their story's sources, or their own."""
+    return [
+        StoryEntry(
+            headline=a.headline,
+            url=a.url,
+            summary=a.summary,
+            key_quotes=tuple(KeyQuote(text=q.text, speaker=q.speaker) for q in a.key_quotes),
+            sources=a.story_sources or (a.source_title,),
+            published=a.published,
+            importance=len(a.story_sources) or 1,
+            article_id=a.id,
+            story_id=a.story_id,
+        )
+        for a in articles
+    ]
