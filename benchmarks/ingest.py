@@ -39,10 +39,21 @@ ms, and that a short real article counts as a snippet, whose page the bot then f
 article is now made at least as long as a full text). The synthetic run is a quick check that
 needs no data.
 
-Measured on 2026-11-27 on three 2-core hosts (one digest worker per core, PostgreSQL on the same
+Measured on 2026-11-27 on four 2-core hosts (one digest worker per core, PostgreSQL on the same
 two cores). The ratio is relative, and the hosts differ in the engine's speed more than in the
 rest of the work.
-- This host (AMD EPYC, 2.6 GHz; the engine 1.7-2.2 ms a real article, 0.78-0.87 a synthetic one).
+- An Intel Xeon host (the engine 2.5-3.2 ms a real article, slowing through the day; two digest
+  workers side by side each run 1.3-1.5 times slower than the engine alone). Real news, 10,000
+  articles: SQLite 94-102%, PostgreSQL 90-101% (two runs each); 100,000: SQLite 97-109% (two
+  runs), PostgreSQL 75-93% (three runs). CPU ms per real article: digest workers 3.4-4.2, the
+  polling process 0.6-0.7 (PostgreSQL) and 1.3-1.4 (SQLite), PostgreSQL's server 1.6-2.1.
+  At 100,000 real articles, with the search looking among the newest ids first
+  (postgres_search_plan): latest(10) median 4-7 ms, p95 7-10; search median 10.6-12.4 ms, p95
+  17-20 (SQLite), median 12.6-16.7 ms, p95 22-25 (PostgreSQL; 16.4 and 22.7 as the median of
+  each query's three runs, in the slowest run). The query for the ids alone, warm, on the same
+  100,000 texts loaded apart, each query the median of three runs: p95 14-16 ms, against 23
+  before the newest ids were searched first.
+- An AMD EPYC host at 2.6 GHz (the engine 1.7-2.2 ms a real article, 0.78-0.87 a synthetic one).
   Real news, 10,000 articles: SQLite 96-105% of the engine's speed, PostgreSQL 83-93% (four runs
   each); 100,000: SQLite 93-101% (two runs), PostgreSQL 77-101% (six runs, median 82%; the
   engine's own speed drifts by a fifth from run to run). Synthetic, 10,000: SQLite 92-97%,
@@ -54,9 +65,9 @@ rest of the work.
   GIN index 0.26, the heap 0.06). With SQLite the polling process takes 1.0-1.2, its database
   work included.
   At 100,000 real articles: latest(10) 3.7-7.2 ms; search median 8.2-9.3 ms, p95 13 (SQLite),
-  median 12.6-20.5 ms, p95 26-39 (PostgreSQL: see postgres_search_plan in
-  bot/store/articles.py; the slowest are words that match one article in ten to thirty, where
-  both of its ways to search cost about the same). Peak memory: digest workers 190 MB each, the
+  median 12.6-20.5 ms, p95 26-39 (PostgreSQL, before it searched the newest ids first; the
+  slowest were words that match one article in ten to thirty, where both of its other ways to
+  search cost about the same). Peak memory: digest workers 190 MB each, the
   polling process 610-690 MB, most of it the near-duplicate index of 100,000 articles read in
   one tick (a running bot keeps three days of articles in it).
 - A faster host (AMD EPYC, Zen 5; the engine 0.54-0.57 ms a synthetic article), synthetic only:
