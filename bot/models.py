@@ -116,8 +116,8 @@ class Article:
     content_hash: str
     source_title: str = ""
     story_sources: tuple[str, ...] = ()
-    """Titles of the sources that carried its story (itself among them), in the order they
-    were added."""
+    """Titles of the sources that carried its story (its own among them), in the order the
+    sources were added to the bot."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

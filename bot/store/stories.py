@@ -52,7 +52,8 @@ class StoryQueries(StoreBase):
 async def story_source_titles(
     conn: AsyncConnection, story_ids: Sequence[int]
 ) -> dict[int, tuple[str, ...]]:
-    """The titles of the sources that carried each story, in the order they were added."""
+    """The titles of the sources that carried each story, in the order the sources were added
+    to the bot (by source id)."""
     if not story_ids:
         return {}
     query = (
