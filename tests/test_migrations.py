@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
@@ -71,10 +72,40 @@ async def test_postgresql_stores_search_vectors_uncompressed_and_texts_with_lz4(
     assert found["text"] == found["summary"] == ("x", lz4)  # EXTENDED: compressed
 
 
+_SEARCH_FUNCTIONS = text(
+    "SELECT proname FROM pg_proc WHERE pronamespace = current_schema()::regnamespace "
+    "AND proname LIKE 'article_search%' ORDER BY proname"
+)
+
+
+@pytest.mark.postgres
+async def test_postgresql_search_functions_come_and_go_with_their_migration(
+    tmp_path: Path,
+) -> None:
+    async with database("postgresql", tmp_path) as db:
+        await db.upgrade()
+        async with db.store() as store, store.writing() as conn:
+            created = (await conn.scalars(_SEARCH_FUNCTIONS)).all()
+            await conn.run_sync(_downgrade, db.url, "0003")
+            dropped = (await conn.scalars(_SEARCH_FUNCTIONS)).all()
+        await db.upgrade()
+        async with db.store() as store:
+            found = await store.search_article_ids("anything", 5)
+    assert created == ["article_search_choice", "article_search_ids", "article_search_plan"]
+    assert dropped == []
+    assert found == []
+
+
+def _downgrade(connection: Connection, url: str, revision: str) -> None:
+    config = alembic_config(url)
+    config.attributes["connection"] = connection
+    command.downgrade(config, revision)
+
+
 def test_the_migrations_ship_inside_the_package() -> None:
     script = ScriptDirectory.from_config(alembic_config("sqlite://"))
     revisions = list(script.walk_revisions())
-    assert [r.revision for r in revisions] == ["0003", "0002", "0001"]
+    assert [r.revision for r in revisions] == ["0004", "0003", "0002", "0001"]
     for revision in revisions:
         assert Path(revision.path).parent.parent == Path(script.dir)
     assert Path(script.dir, "script.py.mako").is_file()

@@ -18,7 +18,7 @@ from adapters.console.render import render_text
 from bot.chats import ChatRef, Platform
 from bot.models import DeliveryStatus, Filters, NewArticle, QuoteRow, SourceKind
 from bot.store import Store, open_store
-from bot.store.articles import first_floor, postgres_search_plan, scan_newest_first
+from bot.store.articles import _COSTS
 from bot.store.engine import WRITE, SQLiteConnection
 from bot.store.schedule import first_due_after
 from bot.views import render_stats
@@ -247,6 +247,10 @@ _MATCHES_ABOVE = text(
     "SELECT count(*) FROM articles WHERE id > :floor "
     "AND search_vector @@ plainto_tsquery('english', :word)"
 )
+_PLAN = text(
+    "SELECT * FROM article_search_plan(:q, :search_window, :filter_cost, :posting_cost, "
+    ":span_windows, :span_share)"
+)
 _RANKED_HIGHER = {"tram": (3700, 3000), "pier": (1009, 401)}
 """In the newest SEARCH_WINDOW (200) matches of each word, and beyond them."""
 
@@ -264,12 +268,12 @@ async def test_search_ranks_the_newest_window_of_matches_of_frequent_words(store
             await conn.execute(text("ANALYZE articles"))
         async with store.reading() as conn:
             for word, floor_holds_the_window in (("tram", True), ("pier", False)):
-                async with postgres_search_plan(conn, word) as floor:
-                    assert floor is not None
-                    held = (
-                        await conn.execute(_MATCHES_ABOVE, {"floor": floor, "word": word})
-                    ).scalar_one()
-                    assert (held >= 200) is floor_holds_the_window
+                floor = (await conn.execute(_PLAN, {"q": word, **_COSTS})).one().floor_id
+                assert floor is not None
+                held = (
+                    await conn.execute(_MATCHES_ABOVE, {"floor": floor, "word": word})
+                ).scalar_one()
+                assert (held >= 200) is floor_holds_the_window
     for word, every, rest in _FREQUENT:
         inside, beyond = _RANKED_HIGHER[word]
         newest = [ids[n] for n in range(4000, 0, -1) if n % every == rest]
@@ -280,61 +284,78 @@ async def test_search_ranks_the_newest_window_of_matches_of_frequent_words(store
 
 
 @pytest.mark.postgres
-@pytest.mark.parametrize(
-    ("query", "switched_off"), [("harbour", "bitmapscan"), ("lighthouse", "indexscan")]
-)
+@pytest.mark.parametrize(("query", "newest_first"), [("harbour", True), ("lighthouse", False)])
 async def test_postgresql_search_reads_common_words_newest_first_and_rare_ones_by_index(
-    tmp_path: Path, query: str, switched_off: str
+    tmp_path: Path, query: str, newest_first: bool
 ) -> None:
     async with migrated_store("postgresql", tmp_path) as store:
         source_id = await _source(store)
-        await store.save_articles(
+        saved = await store.save_articles(
             [
                 _article(source_id, n, text=f"The lighthouse {n}." if n == 9 else f"Story {n}.")
                 for n in range(1, 1301)
             ],
             now=NOW,
         )
+        names = ("enable_bitmapscan", "enable_indexscan", "enable_seqscan")
+        async with store.reading() as conn:  # never analyzed: the planner chooses alone
+            plan = (await conn.execute(_PLAN, {"q": query, **_COSTS})).one()
+        assert (plan.newest_first, plan.floor_id) == (None, None)
         async with store.writing() as conn:
             await conn.execute(text("ANALYZE articles"))
-        names = ("plan_cache_mode", "enable_bitmapscan", "enable_indexscan", "enable_seqscan")
         async with store.reading() as conn:
-            async with postgres_search_plan(conn, query):
-                inside = {
-                    name: (await conn.execute(text(f"SHOW {name}"))).scalar() for name in names
-                }
+            plan = (await conn.execute(_PLAN, {"q": query, **_COSTS})).one()
+            found = await store._search(conn, query, 3)
             after = {name: (await conn.execute(text(f"SHOW {name}"))).scalar() for name in names}
-        assert inside == {
-            "plan_cache_mode": "force_custom_plan",
-            "enable_bitmapscan": "on",
-            "enable_indexscan": "on",
-        } | {f"enable_{switched_off}": "off", "enable_seqscan": "off"}
-        # the rest of the transaction (loading the articles found) plans as usual
-        assert after == {
-            "plan_cache_mode": "auto",
-            "enable_bitmapscan": "on",
-            "enable_indexscan": "on",
-            "enable_seqscan": "on",
-        }
+        assert plan.newest_first is newest_first
+        ids = [a.id for a in saved]
+        assert found == ([ids[8]] if query == "lighthouse" else ids[::-1][:3])
+        # the settings the search switched off hold in the search function only: the rest of
+        # the transaction (loading the articles found) plans as usual
+        assert after == dict.fromkeys(names, "on")
 
 
-def test_the_newest_rows_are_walked_only_when_matches_are_many() -> None:
-    assert scan_newest_first(90_000, 100_000, 200)  # 200 matches in the newest 223 rows
-    assert not scan_newest_first(1_000, 100_000, 200)  # 200 in the newest 20,000: index
-    assert not scan_newest_first(0, 100_000, 200)
-    assert scan_newest_first(5_000, 10_000, 200)  # 200 in the newest 400
-    assert not scan_newest_first(5_000, 100_000, 200)  # 200 in the newest 4,000
-    # 200 in the newest 2,000: a walk tests 2,000 vectors; the index reads 10,000 postings and
-    # fetches 600 rows (the first floor's), cheaper
-    assert not scan_newest_first(10_000, 100_000, 200)
+_CHOICE = text(
+    "SELECT * FROM article_search_choice(:matches, :rows, :first_id, :last_id, :search_window, "
+    ":filter_cost, :posting_cost, :span_windows, :span_share)"
+)
 
 
-def test_the_first_search_looks_at_three_windows_of_matches_or_an_eighth_of_the_ids() -> None:
-    assert first_floor(20_000, 1, 100_000, 200) == 100_000 - 3_000
-    assert first_floor(100, 1, 100_000, 200) == 100_000 - 12_500  # rare, or so the estimate says
-    assert first_floor(0, 1, 100_000, 200) == 100_000 - 12_500
-    assert first_floor(20_000, 50_001, 150_000, 200) == 150_000 - 3_000
-    assert first_floor(500, 1, 1_500, 200) is None  # an eighth of the ids cannot hold a window
+async def _choice(
+    store: Store, matches: float, rows: float, first_id: int = 1, last_id: int = 100_000
+) -> tuple[bool, int | None]:
+    values = {"matches": matches, "rows": rows, "first_id": first_id, "last_id": last_id}
+    async with store.reading() as conn:
+        row = (await conn.execute(_CHOICE, values | _COSTS)).one()
+    return row.newest_first, row.floor_id
+
+
+@pytest.mark.postgres
+async def test_the_newest_rows_are_walked_only_when_matches_are_many(tmp_path: Path) -> None:
+    async with migrated_store("postgresql", tmp_path) as store:
+        assert (await _choice(store, 90_000, 100_000))[0]  # 200 matches in the newest 223 rows
+        assert not (await _choice(store, 1_000, 100_000))[0]  # in the newest 20,000: index
+        assert not (await _choice(store, 0, 100_000))[0]
+        assert (await _choice(store, 5_000, 10_000, last_id=10_000))[0]  # in the newest 400
+        assert not (await _choice(store, 5_000, 100_000))[0]  # in the newest 4,000
+        # 200 in the newest 2,000: a walk tests 2,000 vectors; the index reads 10,000 postings
+        # and fetches 600 rows (the first floor's), cheaper
+        assert not (await _choice(store, 10_000, 100_000))[0]
+
+
+@pytest.mark.postgres
+async def test_the_first_search_looks_at_three_windows_of_matches_or_an_eighth_of_the_ids(
+    tmp_path: Path,
+) -> None:
+    async with migrated_store("postgresql", tmp_path) as store:
+        assert await _choice(store, 10_000, 100_000) == (False, 100_000 - 6_000)
+        # rare, or so the estimate says
+        assert await _choice(store, 100, 100_000) == (False, 100_000 - 12_500)
+        assert await _choice(store, 0, 100_000) == (False, 100_000 - 12_500)
+        assert await _choice(store, 10_000, 100_000, 50_001, 150_000) == (False, 150_000 - 6_000)
+        # an eighth of the ids cannot hold a window
+        assert await _choice(store, 500, 1_500, last_id=1_500) == (False, None)
+        assert await _choice(store, 90_000, 100_000) == (True, None)  # walked: no floor
 
 
 async def test_deleted_articles_leave_the_search_index(store: Store) -> None:

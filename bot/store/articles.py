@@ -7,9 +7,7 @@ two pollers, or a feed whose GUIDs change on every fetch, cannot store an articl
 
 from __future__ import annotations
 
-import math
-from collections.abc import AsyncIterator, Iterable, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -214,17 +212,33 @@ class ArticleQueries(StoreBase):
             return await _articles_by_id(conn, await self._search(conn, query, n))
 
     async def _search(self, conn: AsyncConnection, query: str, n: int) -> list[int]:
+        """The best `n` of the newest SEARCH_WINDOW matches of every word of `query`.
+
+        On PostgreSQL the server chooses the way to search and runs it, in one statement
+        (article_search_ids, migration 0004). It finds the newest matches either by walking the
+        primary key down and testing each row's search vector until it has SEARCH_WINDOW (fast
+        for common words), or from the GIN index, which gives every match, each then fetched from
+        the table to sort them by id (fast for rare words). The planner prices the first too low,
+        as it does not count reading vectors from TOAST: on 100,000 real articles, two words
+        found together in one article of 56 took 52 ms that way, and 6 ms from the index. Its
+        estimate of the number of matches is good enough to choose (FILTER_COST, POSTING_COST),
+        and the other way is switched off, with the scan of the whole table (which it preferred
+        to the index on 10,000 articles: 168 ms instead of 6).
+
+        From the index, fetching the matches costs most for words in one article of 10 to 50
+        (thousands of matches, 10-15 ms), so the search first looks only above an id floor
+        (FIRST_SPAN_WINDOWS, FIRST_SPAN_SHARE): the index's matches are then intersected with
+        the newest ids' range of the primary key before any row is fetched, and only if that
+        range holds fewer than SEARCH_WINDOW matches is the search run again over every id.
+        Measured on 100,000 real articles, 300 two-word queries (warm, each the median of three
+        runs): p95 23 ms before the floor, 14-16 after.
+        """
         words = _search_words(query)
         if not words:
             return []
         if self.is_postgresql:
-            q = " ".join(words)
-            async with postgres_search_plan(conn, q) as floor:
-                if floor is not None:  # the newest ids first: enough if they hold the window
-                    found = await _postgres_search(conn, q, n, floor)
-                    if found.window == SEARCH_WINDOW:
-                        return found.ids
-                return (await _postgres_search(conn, q, n, None)).ids
+            found = await conn.execute(_POSTGRES_SEARCH, {"q": " ".join(words), "n": n, **_COSTS})
+            return list(found.scalar_one())
         q = " ".join(f'"{w}"' for w in words)
         result = await conn.execute(_SQLITE_SEARCH, {"q": q, "n": n, "window": SEARCH_WINDOW})
         return [row[0] for row in result]
@@ -279,24 +293,6 @@ class ArticleQueries(StoreBase):
 
 
 SEARCH_WINDOW = 200
-_POSTGRES_SEARCH = text(
-    "SELECT id, count(*) OVER () FROM (SELECT id, search_vector FROM articles "
-    "WHERE search_vector @@ plainto_tsquery('english', :q) AND id > :floor "
-    "ORDER BY id DESC LIMIT :window) AS hit "
-    "ORDER BY ts_rank(search_vector, plainto_tsquery('english', :q)) DESC, id DESC LIMIT :n"
-)
-_POSTGRES_CUSTOM_PLAN = text(
-    "SELECT set_config('plan_cache_mode', 'force_custom_plan', true), "
-    "(SELECT reltuples FROM pg_class WHERE oid = to_regclass('articles')), "
-    "(SELECT min(id) FROM articles), (SELECT max(id) FROM articles)"
-)
-_POSTGRES_MATCHES = text(
-    "EXPLAIN (FORMAT JSON) SELECT 1 FROM articles "
-    "WHERE search_vector @@ plainto_tsquery('english', :q)"
-)
-_POSTGRES_SCAN_OFF = text(
-    "SELECT set_config(:scan, 'off', true), set_config('enable_seqscan', 'off', true)"
-)
 FILTER_COST = 2.5
 """What testing one row's search vector costs, in fetches of one matching row from the index: the
 vector (a few kilobytes) is read from TOAST, which the planner does not count. Measured on
@@ -309,6 +305,17 @@ FIRST_SPAN_WINDOWS = 3
 FIRST_SPAN_SHARE = 1 / 8
 """And they are at most this share of the ids: the estimate of the matches of several words
 assumes the words independent, and can be 40 times too low for words found together (a name)."""
+_COSTS = {
+    "search_window": SEARCH_WINDOW,
+    "filter_cost": FILTER_COST,
+    "posting_cost": POSTING_COST,
+    "span_windows": FIRST_SPAN_WINDOWS,
+    "span_share": FIRST_SPAN_SHARE,
+}
+_POSTGRES_SEARCH = text(
+    "SELECT article_search_ids(:q, :n, :search_window, :filter_cost, :posting_cost, "
+    ":span_windows, :span_share)"
+)
 _SQLITE_SEARCH = text(
     f"SELECT rowid FROM (SELECT rowid, rank FROM {SEARCH_TABLE} WHERE {SEARCH_TABLE} MATCH :q "
     "ORDER BY rowid DESC LIMIT :window) ORDER BY rank, rowid DESC LIMIT :n"
@@ -449,86 +456,6 @@ def _article(
         source_title=row.get("source_title", ""),
         story_sources=story_sources,
     )
-
-
-@dataclass(frozen=True, slots=True)
-class _Found:
-    ids: list[int]
-    window: int  # the matches ranked (at most SEARCH_WINDOW)
-
-
-async def _postgres_search(conn: AsyncConnection, q: str, n: int, floor: int | None) -> _Found:
-    """The best `n` of the newest SEARCH_WINDOW matches of `q` with an id above `floor`."""
-    params = {"q": q, "n": n, "window": SEARCH_WINDOW, "floor": -1 if floor is None else floor}
-    rows = (await conn.execute(_POSTGRES_SEARCH, params)).all()
-    return _Found([row[0] for row in rows], rows[0][1] if rows else 0)
-
-
-@asynccontextmanager
-async def postgres_search_plan(conn: AsyncConnection, q: str) -> AsyncIterator[int | None]:
-    """Within the block, make the search for `q` run the cheaper way for its words; yields the
-    id above which to look first (the newest ids), or None to look at every id at once.
-
-    PostgreSQL finds the newest matches either by walking the primary key down and testing each
-    row's search vector until it has SEARCH_WINDOW (fast for common words), or from the GIN
-    index, which gives every match, and each match is then fetched from the table to sort them
-    by id (fast for rare words). Its planner prices the first too low, as it does not count
-    reading vectors from TOAST: on 100,000 real articles, two words found together in one article
-    of 56 took 52 ms that way, and 6 ms from the index. Its estimate of the number of matches is
-    good enough to choose (scan_newest_first), and the other way is switched off, with the scan
-    of the whole table (which tests every row's vector, and which it preferred to the index on
-    10,000 articles: 168 ms instead of 6).
-
-    From the index, fetching the matches costs most for words in one article of 10 to 50
-    (thousands of matches, 10-15 ms); so the search first looks only above a floor
-    (first_floor): the index's matches are then intersected with the newest ids' range of the
-    primary key before any row is fetched, and only if that range holds fewer than SEARCH_WINDOW
-    matches is the search run again over every id. Measured on 100,000 real articles, 300
-    two-word queries (search_article_ids, warm, each the median of three runs): p95 23 ms
-    before, 14-16 after, with the same median (10 ms).
-
-    The settings hold in a savepoint that the block's end rolls back: switched off for the
-    transaction, they had made loading the found articles take 84 ms instead of 1.5. Plans are
-    made for the query's own words: a plan made for any words (which PostgreSQL switches a
-    prepared statement to after five runs) guesses how many match.
-    """
-    savepoint = await conn.begin_nested()
-    try:
-        _, table_rows, first_id, last_id = (await conn.execute(_POSTGRES_CUSTOM_PLAN)).one()
-        floor = None
-        if table_rows and table_rows > 0:  # else never analyzed: the planner chooses
-            plan = (await conn.execute(_POSTGRES_MATCHES, {"q": q})).scalar_one()  # JSON, decoded
-            matches = float(plan[0]["Plan"]["Plan Rows"])
-            newest_first = scan_newest_first(matches, table_rows, SEARCH_WINDOW)
-            scan = "enable_bitmapscan" if newest_first else "enable_indexscan"
-            await conn.execute(_POSTGRES_SCAN_OFF, {"scan": scan})
-            if not newest_first:
-                floor = first_floor(matches, first_id, last_id, SEARCH_WINDOW)
-        yield floor
-    finally:
-        await savepoint.rollback()
-
-
-def scan_newest_first(matches: float, table_rows: float, window: int) -> bool:
-    """Whether walking the newest rows to find `window` matches costs less than the index:
-    window * table_rows / matches rows tested, at FILTER_COST each, against the matches read
-    from the posting lists and those fetched (at most FIRST_SPAN_WINDOWS windows: first_floor)."""
-    if matches <= 0:
-        return False
-    walked = FILTER_COST * window * table_rows / matches
-    return walked < POSTING_COST * matches + min(matches, FIRST_SPAN_WINDOWS * window)
-
-
-def first_floor(matches: float, first_id: int, last_id: int, window: int) -> int | None:
-    """The id above which the newest ids are expected to hold FIRST_SPAN_WINDOWS windows of
-    matches (at most FIRST_SPAN_SHARE of the ids); None if that span cannot hold one window."""
-    ids = last_id - first_id + 1
-    span = FIRST_SPAN_SHARE * ids
-    if matches > 0:
-        span = min(span, FIRST_SPAN_WINDOWS * window * ids / matches)
-    if span < window:
-        return None
-    return last_id - math.ceil(span)
 
 
 def _search_words(query: str) -> list[str]:
