@@ -383,6 +383,31 @@ async def test_near_duplicates_join_one_story_listing_every_source(store: Store)
     assert await store.story_ids_since(NOW + timedelta(minutes=30), limit=10) == [ranked[0]]
 
 
+async def test_articles_read_back_with_their_key_quotes_and_story_sources_in_order(
+    store: Store,
+) -> None:
+    # what latest, search and digests show: read in the same statement as the articles
+    first, wire, last = [
+        await _source(store, url)
+        for url in ("https://a.example/rss", "https://wire.example/rss", "https://z.example/rss")
+    ]
+    said = [QuoteRow(text=f"Quote {n}", speaker="Anna Berg", is_key=n != 1) for n in range(4)]
+    [lead] = await store.save_articles([_article(last, 1, quotes=tuple(said))], now=NOW)
+    await store.save_articles(
+        [_article(first, 2), _article(wire, 3, quotes=())],
+        now=NOW,
+        near_duplicate_of=[lead.canonical_url, lead.canonical_url],
+    )
+    [alone] = await store.save_articles([_article(wire, 4, quotes=())], now=NOW)
+    by_id = {a.id: a for a in await store.latest_articles(10)}
+    assert by_id[lead.id].key_quotes == (said[0], said[2], said[3])  # in the article's order
+    # by source id (the order the sources were added), not the order they carried the story
+    assert by_id[lead.id].story_sources == ("a.example", "wire.example", "z.example")
+    assert (by_id[alone.id].key_quotes, by_id[alone.id].story_sources) == ((), ("wire.example",))
+    [found] = await store.search_articles("story number 1", 5)
+    assert found == by_id[lead.id]
+
+
 async def test_a_story_carried_by_two_sources_in_one_batch_counts_both(store: Store) -> None:
     one = await _source(store)
     two = await _source(store, "https://wire.example/rss")
