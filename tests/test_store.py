@@ -358,6 +358,22 @@ async def test_the_first_search_looks_at_three_windows_of_matches_or_an_eighth_o
         assert await _choice(store, 90_000, 100_000) == (True, None)  # walked: no floor
 
 
+_NOW_AND_A_PAUSE = text("SELECT now(), pg_sleep(0.01)")
+
+
+@pytest.mark.postgres
+async def test_reads_of_one_statement_skip_the_transaction_and_only_they(tmp_path: Path) -> None:
+    # each statement its own transaction: now() (the transaction's start) moves between them
+    async with migrated_store("postgresql", tmp_path) as store:
+        for _ in range(2):  # the pooled connection comes back transactional
+            async with store.reading_each_statement() as conn:
+                each = [(await conn.execute(_NOW_AND_A_PAUSE)).one()[0] for _ in range(2)]
+            async with store.reading() as conn:
+                one = [(await conn.execute(_NOW_AND_A_PAUSE)).one()[0] for _ in range(2)]
+            assert each[0] < each[1]
+            assert one[0] == one[1]
+
+
 async def test_deleted_articles_leave_the_search_index(store: Store) -> None:
     source_id = await _source(store)
     await store.save_articles([_article(source_id, 1)], now=NOW)

@@ -182,7 +182,7 @@ class ArticleQueries(StoreBase):
         """The articles with these ids, in the order given, with key quotes and source title."""
         if not ids:
             return []
-        async with self.reading() as conn:
+        async with self.reading_each_statement() as conn:
             return await _articles_by_id(conn, ids)
 
     async def latest_articles(
@@ -197,7 +197,7 @@ class ArticleQueries(StoreBase):
         )
         if source_id is not None:
             query = query.where(articles.c.source_id == source_id)
-        async with self.reading() as conn:
+        async with self.reading_each_statement() as conn:
             return await _articles(conn, query)
 
     async def search_article_ids(self, query: str, n: int) -> list[int]:
@@ -207,12 +207,12 @@ class ArticleQueries(StoreBase):
         word would cost time in proportion to the whole archive, and news readers want recent
         articles first anyway.
         """
-        async with self.reading() as conn:
+        async with self.reading_each_statement() as conn:
             return await self._search(conn, query, n)
 
     async def search_articles(self, query: str, n: int) -> list[Article]:
         """The articles that best match `query`, best first."""
-        async with self.reading() as conn:
+        async with self.reading_each_statement() as conn:
             return await _articles_by_id(conn, await self._search(conn, query, n))
 
     async def _search(self, conn: AsyncConnection, query: str, n: int) -> list[int]:

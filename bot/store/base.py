@@ -36,6 +36,22 @@ class StoreBase:
             yield conn
 
     @asynccontextmanager
+    async def reading_each_statement(self) -> AsyncIterator[AsyncConnection]:
+        """A connection whose statements each read on their own: on PostgreSQL with no BEGIN and
+        COMMIT (autocommit), two round trips less (0.3-0.5 ms of `latest`'s 1.6-1.8 in the store
+        at 100,000 articles); on SQLite a read transaction, which costs no round trip.
+
+        For reads that are one statement, or whose statements need not see one snapshot (the
+        ids a search found, then those articles: one deleted in between is left out).
+        """
+        if not self.is_postgresql:
+            async with self.reading() as conn:
+                yield conn
+            return
+        async with self.engine.connect() as conn:
+            yield await conn.execution_options(isolation_level="AUTOCOMMIT")
+
+    @asynccontextmanager
     async def writing(self) -> AsyncIterator[AsyncConnection]:
         """A write transaction (SQLite: BEGIN IMMEDIATE), committed when the block ends."""
         async with self.engine.connect() as conn:
