@@ -7,6 +7,7 @@ two pollers, or a feed whose GUIDs change on every fetch, cannot store an articl
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -340,12 +341,16 @@ _ARTICLE_COLUMNS = (
 )
 
 
+@functools.cache
 def _article_query(dialect: str) -> Select[Any]:
     """The articles' columns with their source's title, their key quotes and the sources that
     carried their story: one statement (three had cost PostgreSQL's `latest` and searches two
     round trips more). The quotes and the sources come as JSON arrays of [position, text,
     speaker, speaker mention, cue] and [source id, title], ordered when read (SQLite before
-    3.44 cannot order within an aggregate)."""
+    3.44 cannot order within an aggregate).
+
+    Made once per dialect (a select is immutable: `where` and `order_by` make new ones); making
+    it took longer than PostgreSQL took to run it."""
     if dialect == "postgresql":
         json_array, json_group = func.json_build_array, func.json_agg
     else:
