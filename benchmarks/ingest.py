@@ -47,10 +47,10 @@ rest of the work.
   articles: SQLite 94-102%, PostgreSQL 90-101% (two runs each); 100,000: SQLite 97-109% (two
   runs), PostgreSQL 75-93% (three runs). CPU ms per real article: digest workers 3.4-4.2, the
   polling process 0.6-0.7 (PostgreSQL) and 1.3-1.4 (SQLite), PostgreSQL's server 1.6-2.1.
-  At 100,000 real articles, with the search looking among the newest ids first
-  (postgres_search_plan): latest(10) median 4-7 ms, p95 7-10; search median 10.6-12.4 ms, p95
-  17-20 (SQLite), median 12.6-16.7 ms, p95 22-25 (PostgreSQL; 16.4 and 22.7 as the median of
-  each query's three runs, in the slowest run). The query for the ids alone, warm, on the same
+  At 100,000 real articles, with the search looking among the newest ids first, before it ran
+  in the server: latest(10) median 4-7 ms, p95 7-10; search median 10.6-12.4 ms, p95 17-20
+  (SQLite), median 12.6-16.7 ms, p95 22-25 (PostgreSQL; 16.4 and 22.7 as the median of each
+  query's three runs, in the slowest run). The query for the ids alone, warm, on the same
   100,000 texts loaded apart, each query the median of three runs: p95 14-16 ms, against 23
   before the newest ids were searched first.
 - An AMD EPYC host at 2.6 GHz (the engine 1.7-2.2 ms a real article, 0.78-0.87 a synthetic one).
@@ -70,6 +70,15 @@ rest of the work.
   search cost about the same). Peak memory: digest workers 190 MB each, the
   polling process 610-690 MB, most of it the near-duplicate index of 100,000 articles read in
   one tick (a running bot keeps three days of articles in it).
+- The same AMD EPYC host, later (the engine 1.87-2.40 ms a real article), after the search
+  moved into the server (one statement, article_search_ids: migration 0004), articles were read
+  with their key quotes and sources in one statement, and PostgreSQL's reads of one statement
+  lost their BEGIN and COMMIT. Real news, 100,000 articles: PostgreSQL 83-95% of the engine's
+  speed (four runs), SQLite 88%; 10,000: PostgreSQL 82% and 83%, SQLite 109%. At 100,000:
+  latest(10) median 1.9 ms, p95 2.7 (SQLite), median 2.3-3.5 ms, p95 3.7-5.4 (PostgreSQL);
+  search median 6.0 ms, p95 10.6 (SQLite), median 8.3-10.2 ms, p95 13.3-15.9 (PostgreSQL, the
+  last two runs), each query's first run. In the first run of that day, before these changes,
+  PostgreSQL's search had a median of 13.0 ms and a p95 of 20.4, and latest(10) 4.1 and 6.1.
 - A faster host (AMD EPYC, Zen 5; the engine 0.54-0.57 ms a synthetic article), synthetic only:
   10,000 articles, SQLite 77-82% (five runs), PostgreSQL 64-70% (eight runs); 100,000: 76% and
   63%. There the polling process (0.3 ms) and PostgreSQL's server (0.4 ms) weigh more against
