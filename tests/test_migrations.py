@@ -105,7 +105,7 @@ def _downgrade(connection: Connection, url: str, revision: str) -> None:
 def test_the_migrations_ship_inside_the_package() -> None:
     script = ScriptDirectory.from_config(alembic_config("sqlite://"))
     revisions = list(script.walk_revisions())
-    assert [r.revision for r in revisions] == ["0004", "0003", "0002", "0001"]
+    assert [r.revision for r in revisions] == ["0005", "0004", "0003", "0002", "0001"]
     for revision in revisions:
         assert Path(revision.path).parent.parent == Path(script.dir)
     assert Path(script.dir, "script.py.mako").is_file()

@@ -166,7 +166,7 @@ quotes = Table(
     ),
     Column("position", Integer, nullable=False),
     Column("text", Text, nullable=False),
-    Column("speaker", Text, index=True),
+    Column("speaker", Text),
     Column("speaker_mention", Text),
     Column("cue", Text),
     Column("is_key", Boolean, nullable=False, default=False),
