@@ -74,12 +74,12 @@ rest of the work.
   moved into the server (one statement, article_search_ids: migration 0004), articles were read
   with their key quotes and sources in one statement, and PostgreSQL's reads of one statement
   lost their BEGIN and COMMIT. Real news, 100,000 articles: PostgreSQL 83-95% of the engine's
-  speed (five runs; the CPU allowed 84-96%), SQLite 88%; 10,000: PostgreSQL 82% and 83%, SQLite
-  109%. At 100,000: latest(10) median 1.9 ms, p95 2.7 (SQLite), median 2.3-3.5 ms, p95 3.5-5.4
-  (PostgreSQL); search median 6.0 ms, p95 10.6 (SQLite), median 8.3-10.2 ms, p95 13.3-15.9
-  (PostgreSQL, the last three runs), each query's first run. In the first run of that day,
-  before these changes, PostgreSQL's search had a median of 13.0 ms and a p95 of 20.4, and
-  latest(10) 4.1 and 6.1.
+  speed (six runs; the CPU allowed 84-96%), SQLite 88% and 90%; 10,000: PostgreSQL 82% and 83%,
+  SQLite 109%. At 100,000: latest(10) median 1.9-2.8 ms, p95 2.7-4.3 (SQLite), median 2.3-3.5
+  ms, p95 3.5-5.4 (PostgreSQL); search median 6.0-8.4 ms, p95 10.6-13.6 (SQLite), median
+  8.3-10.2 ms, p95 13.3-16.8 (PostgreSQL, the last four runs), each query's first run. In the
+  first run of that day, before these changes, PostgreSQL's search had a median of 13.0 ms and a
+  p95 of 20.4, and latest(10) 4.1 and 6.1.
 - A faster host (AMD EPYC, Zen 5; the engine 0.54-0.57 ms a synthetic article), synthetic only:
   10,000 articles, SQLite 77-82% (five runs), PostgreSQL 64-70% (eight runs); 100,000: 76% and
   63%. There the polling process (0.3 ms) and PostgreSQL's server (0.4 ms) weigh more against
