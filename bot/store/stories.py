@@ -44,28 +44,21 @@ class StoryQueries(StoreBase):
             return [(row[0], row[1], row[2]) for row in await conn.execute(query)]
 
     async def story_source_titles(self, story_ids: Sequence[int]) -> dict[int, tuple[str, ...]]:
-        """The titles of the sources that carried each story."""
+        """The titles of the sources that carried each story, in the order the sources were
+        added to the bot (by source id)."""
+        if not story_ids:
+            return {}
+        query = (
+            select(story_sources.c.story_id, sources.c.title)
+            .join(sources, sources.c.id == story_sources.c.source_id)
+            .where(self.one_of(story_sources.c.story_id, set(story_ids)))
+            .order_by(story_sources.c.story_id, sources.c.id)
+        )
+        titles: dict[int, list[str]] = {}
         async with self.reading() as conn:
-            return await story_source_titles(conn, story_ids)
-
-
-async def story_source_titles(
-    conn: AsyncConnection, story_ids: Sequence[int]
-) -> dict[int, tuple[str, ...]]:
-    """The titles of the sources that carried each story, in the order the sources were added
-    to the bot (by source id)."""
-    if not story_ids:
-        return {}
-    query = (
-        select(story_sources.c.story_id, sources.c.title)
-        .join(sources, sources.c.id == story_sources.c.source_id)
-        .where(one_of(story_sources.c.story_id, set(story_ids), conn.dialect.name))
-        .order_by(story_sources.c.story_id, sources.c.id)
-    )
-    titles: dict[int, list[str]] = {}
-    for story_id, title in await conn.execute(query):
-        titles.setdefault(story_id, []).append(title)
-    return {key: tuple(value) for key, value in titles.items()}
+            for story_id, title in await conn.execute(query):
+                titles.setdefault(story_id, []).append(title)
+        return {key: tuple(value) for key, value in titles.items()}
 
 
 async def assign_stories(
